@@ -1,0 +1,19 @@
+export {
+  AuditService,
+  worstOutcome,
+  chainOf,
+  type OperationWithEvents,
+  type OperationEvent,
+} from './audit.service.js'
+export { eventHash, GENESIS_HASH } from './chain.js'
+export {
+  PLATFORM_CHAIN,
+  type NewEvent,
+  type LogbookEvent,
+  type Operation,
+  type OperationStatus,
+  type Outcome,
+  type VerifyReport,
+  type ChainReport,
+  type ChainBreak,
+} from './audit.types.js'

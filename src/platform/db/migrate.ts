@@ -1,0 +1,44 @@
+import { Migrator, type Migration, type MigrationProvider } from 'kysely'
+import { AppError } from '../errors.js'
+import type { Db, DialectName } from './create-db.js'
+import { foundation } from './migrations/2026-11-28T15-00_foundation.js'
+
+/** Every migration, in order. Names are frozen: they are recorded in the database. */
+function allMigrations(d: DialectName): Record<string, Migration> {
+  return {
+    '2026-11-28T15-00_foundation': foundation(d),
+  }
+}
+
+class CodeMigrationProvider implements MigrationProvider {
+  constructor(private readonly dialect: DialectName) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    return allMigrations(this.dialect)
+  }
+}
+
+export interface MigrationReport {
+  readonly applied: readonly string[]
+}
+
+/** Applies pending migrations; refuses to run on a database newer than this code. */
+export async function migrateToLatest(db: Db): Promise<MigrationReport> {
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider: new CodeMigrationProvider(db.dialect),
+    migrationTableName: 'saeh_migration',
+    migrationLockTableName: 'saeh_migration_lock',
+  })
+  const { error, results } = await migrator.migrateToLatest()
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName
+    throw new AppError(
+      'DB_MIGRATION_FAILED',
+      'internal',
+      `Database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`,
+      { migration: failed },
+      { cause: error },
+    )
+  }
+  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) }
+}

@@ -1,0 +1,181 @@
+import type { Generated } from 'kysely'
+
+/**
+ * The database as Kysely sees it. Timestamps are ISO-8601 UTC text on both dialects; JSON columns are
+ * jsonb on PostgreSQL and text on SQLite (see `toJson` / `fromJson`).
+ */
+export interface TenantTable {
+  id: string
+  name: string
+  controlled_by: string | null
+  created_at: string
+}
+
+export interface PrincipalTable {
+  id: string
+  kind: 'user' | 'apikey'
+  username: string | null
+  password_hash: string | null
+  /** API keys: the first characters of the key, to find it without a scan; the rest is hashed. */
+  key_prefix: string | null
+  key_hash: string | null
+  label: string | null
+  created_at: string
+  revoked_at: string | null
+}
+
+export interface PrincipalRoleTable {
+  principal_id: string
+  /** '*' for platform-wide roles (platform-admin). */
+  tenant_id: string
+  role: string
+}
+
+export interface SessionTable {
+  token_hash: string
+  principal_id: string
+  created_at: string
+  expires_at: string
+}
+
+export interface LogbookEventTable {
+  chain: string
+  seq: number
+  operation_id: string
+  tenant_id: string | null
+  event_type: string
+  outcome: string
+  detail: string | null
+  message: string | null
+  agent: string | null
+  object_id: string | null
+  data: unknown
+  created_at: string
+  prev_hash: string
+  hash: string
+}
+
+export interface LogbookChainTable {
+  chain: string
+  last_seq: number
+  last_hash: string
+}
+
+export interface OperationTable {
+  id: string
+  tenant_id: string | null
+  type: string
+  status: string
+  agent: string | null
+  summary: unknown
+  created_at: string
+  updated_at: string
+}
+
+export interface JobTable {
+  id: string
+  queue: string
+  payload: unknown
+  state: 'pending' | 'running' | 'done' | 'failed'
+  run_at: string
+  attempts: number
+  max_attempts: number
+  backoff_ms: number
+  locked_by: string | null
+  locked_until: string | null
+  last_error: string | null
+  schedule_key: string | null
+  created_at: string
+  finished_at: string | null
+}
+
+export interface ScheduleTable {
+  name: string
+  queue: string
+  payload: unknown
+  interval_ms: number
+  next_run_at: string
+}
+
+export interface BlobTable {
+  id: string
+  tenant_id: string
+  size: number
+  sha512: string
+  created_at: string
+}
+
+export interface BlobCopyTable {
+  blob_id: string
+  offer_id: string
+  state: 'ok' | 'repair'
+  checked_at: string
+  note: string | null
+}
+
+export interface RuleTable {
+  tenant_id: string
+  rule_id: string
+  rule_type: string
+  value: string
+  description: string | null
+  duration: string | null
+  measurement: string | null
+  created_at: string
+  updated_at: string
+}
+
+export interface AgencyTable {
+  tenant_id: string
+  identifier: string
+  name: string
+  description: string | null
+  created_at: string
+  updated_at: string
+}
+
+/** Ingest, access and management contracts, archive profiles, archive-unit profiles: JSON as imported. */
+export interface ReferentialEntryTable {
+  tenant_id: string
+  kind: string
+  identifier: string
+  name: string
+  status: string
+  body: unknown
+  created_at: string
+  updated_at: string
+}
+
+export interface FormatTable {
+  puid: string
+  name: string
+  version: string | null
+  mime_types: string | null
+  extensions: string | null
+}
+
+export interface MetaTable {
+  key: string
+  value: string
+}
+
+export interface Schema {
+  tenant: TenantTable
+  principal: PrincipalTable
+  principal_role: PrincipalRoleTable
+  session: SessionTable
+  logbook_event: LogbookEventTable
+  logbook_chain: LogbookChainTable
+  operation: OperationTable
+  job: JobTable
+  schedule: ScheduleTable
+  blob: BlobTable
+  blob_copy: BlobCopyTable
+  rule: RuleTable
+  agency: AgencyTable
+  referential_entry: ReferentialEntryTable
+  format: FormatTable
+  meta: MetaTable
+}
+
+export type { Generated }
