@@ -219,7 +219,7 @@ export function loadConfig(
     throw new AppError(
       'CONFIG_INVALID',
       'invalid',
-      `Invalid configuration:\n${issues.map((i) => `- ${i.variable}: ${i.message}`).join('\n')}`,
+      `Configuration invalide (invalid configuration):\n${issues.map((i) => `- ${i.variable}: ${i.message}`).join('\n')}`,
       { issues },
     )
   }

@@ -27,7 +27,7 @@ const PERMISSIONS: Record<Role, readonly Permission[]> = {
   ],
   // Over the tenants its own tenant controls (the communes of the département): read and give the visa.
   'control-authority': ['tenant.read', 'referential.read', 'logbook.read', 'archive.read', 'control.visa'],
-  producer: ['tenant.read', 'referential.read', 'ingest.submit', 'archive.read'],
+  producer: ['tenant.read', 'referential.read', 'logbook.read', 'ingest.submit', 'archive.read'],
   reader: ['tenant.read', 'archive.read'],
 }
 

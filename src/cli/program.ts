@@ -1,0 +1,296 @@
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError, Option } from 'commander'
+import { loadConfig } from '../config/config.js'
+import { buildContainer, type Container } from '../main/container.js'
+import { initInstance, DEFAULT_TENANT } from '../main/instance.js'
+import { startServer } from '../main/server.js'
+import { VERSION } from '../main/version.js'
+import { silentLogger, createLogger } from '../platform/log.js'
+import { migrateToLatest } from '../platform/db/migrate.js'
+import { ROLES, SYSTEM_PRINCIPAL, type Principal } from '../modules/tenancy/index.js'
+import { emit, emitError, usageError, type OutputOptions } from './output.js'
+
+interface GlobalOptions extends OutputOptions {
+  readonly home?: string
+  readonly as?: string
+}
+
+type Action<O> = (c: Container, actor: Principal, opts: O & GlobalOptions) => Promise<void>
+
+/** Opens the instance (configuration from the environment and --home), runs the action, closes it. */
+async function withInstance<O>(cmd: Command, opts: O, fn: Action<O>): Promise<void> {
+  const g = { ...cmd.optsWithGlobals(), ...opts } as O & GlobalOptions
+  const config = loadConfig(process.env, g.home ? { home: g.home } : {})
+  const c = await buildContainer(config, { log: silentLogger() })
+  try {
+    const actor = g.as ? await c.tenancy.principalByName(g.as) : SYSTEM_PRINCIPAL
+    await fn(c, actor, g)
+  } finally {
+    await c.close()
+  }
+}
+
+function readStdin(): string {
+  try {
+    return readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+  } catch {
+    throw usageError('--password-stdin : impossible de lire l’entrée standard')
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('saeh')
+    .description("SAEH — système d'archivage électronique hybride (archives numériques et physiques)")
+    .version(VERSION)
+    .option('--home <dir>', 'dossier de données de l’instance (SAEH_HOME)')
+    .option('--json', 'un seul document JSON sur la sortie standard')
+    .option('--as <user>', 'agir en tant que cet utilisateur, avec ses droits')
+    .showHelpAfterError()
+    .exitOverride()
+
+  program
+    .command('init')
+    .description('crée l’instance si elle manque (idempotent) : base, service « default », administrateur')
+    .action(async function (this: Command) {
+      await withInstance(this, {}, async (c, _a, o) => {
+        const r = await initInstance(c)
+        emit(o, { ok: true, home: c.config.home, database: c.config.database.dialect, ...r }, () =>
+          [
+            `Instance prête (${c.config.database.dialect}, ${c.config.home}).`,
+            r.createdTenant ? `Service d'archives « ${DEFAULT_TENANT} » créé.` : '',
+            r.admin ? adminBanner(r.admin) : 'Administrateur déjà créé.',
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        )
+      })
+    })
+
+  program
+    .command('serve')
+    .description('démarre l’API, le worker et l’interface web')
+    .option('--port <n>', 'port HTTP (SAEH_PORT, 8080 par défaut)')
+    .action(async function (this: Command, o: { port?: string }) {
+      const g = this.optsWithGlobals() as GlobalOptions
+      const config = loadConfig(process.env, g.home ? { home: g.home } : {})
+      const port = o.port !== undefined ? Number(o.port) : config.port
+      if (!Number.isInteger(port) || port < 0 || port > 65535)
+        throw usageError(`--port : port invalide ${o.port}`)
+      const c = await buildContainer(config, { log: createLogger(config.logLevel) })
+      const r = await initInstance(c)
+      if (r.admin) process.stdout.write(`${adminBanner(r.admin)}\n`)
+      await startServer(c, { port })
+    })
+
+  program
+    .command('migrate')
+    .description('applique les migrations de la base de données')
+    .action(async function (this: Command) {
+      const g = this.optsWithGlobals() as GlobalOptions
+      const config = loadConfig(process.env, g.home ? { home: g.home } : {})
+      const c = await buildContainer(config, { log: silentLogger(), migrate: false })
+      try {
+        const r = await migrateToLatest(c.db)
+        emit(g, { ok: true, applied: r.applied }, () =>
+          r.applied.length ? `Migrations appliquées : ${r.applied.join(', ')}` : 'Base déjà à jour.',
+        )
+      } finally {
+        await c.close()
+      }
+    })
+
+  const tenant = program.command('tenant').description('services d’archives (tenants)')
+  tenant
+    .command('create <id>')
+    .description('crée un service d’archives (archives départementales, commune…)')
+    .requiredOption('--name <name>', 'nom du service')
+    .option('--controlled-by <id>', 'service qui exerce le contrôle scientifique et technique')
+    .action(async function (this: Command, id: string, o: { name: string; controlledBy?: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        const t = await c.tenancy.createTenant(actor, {
+          id,
+          name: o.name,
+          controlledBy: o.controlledBy ?? null,
+        })
+        emit(
+          g,
+          t,
+          () =>
+            `Service créé : ${t.id} (${t.name})${t.controlledBy ? `, contrôlé par ${t.controlledBy}` : ''}`,
+        )
+      })
+    })
+  tenant
+    .command('list')
+    .description('liste les services d’archives')
+    .action(async function (this: Command) {
+      await withInstance(this, {}, async (c, actor, g) => {
+        const list = await c.tenancy.listTenants(actor)
+        emit(g, { total: list.length, results: list }, () =>
+          list
+            .map((t) => `${t.id}\t${t.name}${t.controlledBy ? `\t(contrôlé par ${t.controlledBy})` : ''}`)
+            .join('\n'),
+        )
+      })
+    })
+
+  const user = program.command('user').description('utilisateurs')
+  user
+    .command('create <name>')
+    .description(
+      'crée un utilisateur ; le mot de passe est généré et affiché une fois, sauf --password-stdin',
+    )
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .addOption(new Option('--role <role>', 'rôle').choices([...ROLES]).makeOptionMandatory())
+    .option('--password-stdin', 'lit le mot de passe sur l’entrée standard')
+    .action(async function (
+      this: Command,
+      name: string,
+      o: { tenant: string; role: string; passwordStdin?: boolean },
+    ) {
+      const password = o.passwordStdin ? readStdin() : undefined
+      await withInstance(this, o, async (c, actor, g) => {
+        const u = await c.tenancy.createUser(actor, {
+          username: name,
+          tenantId: o.tenant,
+          role: o.role,
+          ...(password !== undefined ? { password } : {}),
+        })
+        emit(
+          g,
+          {
+            id: u.id,
+            username: u.username,
+            grants: u.grants,
+            ...(u.generated ? { password: u.password } : {}),
+          },
+          () =>
+            [
+              `Utilisateur créé : ${u.username} (${o.role} sur ${o.tenant})`,
+              u.generated ? `Mot de passe (affiché une seule fois) : ${u.password}` : '',
+            ]
+              .filter(Boolean)
+              .join('\n'),
+        )
+      })
+    })
+
+  const apikey = program.command('apikey').description('clés d’API applicatives')
+  apikey
+    .command('create')
+    .description('crée une clé d’API (affichée une seule fois)')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .addOption(new Option('--role <role>', 'rôle').choices([...ROLES]).makeOptionMandatory())
+    .option('--label <label>', 'libellé (application, usage)')
+    .action(async function (this: Command, o: { tenant: string; role: string; label?: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        const k = await c.tenancy.createApiKey(actor, {
+          tenantId: o.tenant,
+          role: o.role,
+          ...(o.label ? { label: o.label } : {}),
+        })
+        emit(g, k, () => `Clé créée (${k.id}, « ${k.label} ») — affichée une seule fois :\n${k.key}`)
+      })
+    })
+  apikey
+    .command('revoke <id>')
+    .description('révoque une clé d’API')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, id: string, o: { tenant: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.revokeApiKey(actor, o.tenant, id)
+        emit(g, { ok: true, revoked: id }, () => `Clé révoquée : ${id}`)
+      })
+    })
+
+  const logbook = program.command('logbook').description('journal des opérations (registre probant)')
+  logbook
+    .command('verify')
+    .description('revérifie les chaînes du journal (toutes, ou celle d’un service) ; code 1 si une rupture')
+    .option('--tenant <id>', 'seulement la chaîne de ce service')
+    .action(async function (this: Command, o: { tenant?: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        if (o.tenant) await c.tenancy.requireAccess(actor, o.tenant, 'logbook.read')
+        else if (actor !== SYSTEM_PRINCIPAL && !actor.grants.some((x) => x.role === 'platform-admin')) {
+          throw usageError('--tenant est requis pour un utilisateur qui n’administre pas la plate-forme')
+        }
+        const r = await c.audit.verify(o.tenant)
+        emit(g, r, () =>
+          r.chains
+            .map((ch) =>
+              ch.ok
+                ? `OK     ${ch.chain} : ${ch.events} événements`
+                : `ROMPU  ${ch.chain} : ${ch.firstBreak?.message} (événement n° ${ch.firstBreak?.seq})`,
+            )
+            .concat(r.chains.length === 0 ? ['Aucun événement à vérifier.'] : [])
+            .join('\n'),
+        )
+        if (!r.ok) process.exitCode = 1
+      })
+    })
+
+  const operation = program.command('operation').description('opérations')
+  operation
+    .command('show <id>')
+    .description('une opération et ses événements')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, id: string, o: { tenant: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'logbook.read')
+        const op = await c.audit.getOperation(o.tenant, id)
+        const doc = {
+          operationId: op.id,
+          type: op.type,
+          status: op.status,
+          tenant: op.tenantId,
+          ...op.summary,
+          events: op.events.map((e) => ({
+            type: e.type,
+            outcome: e.outcome,
+            detail: e.detail,
+            message: e.message,
+          })),
+        }
+        emit(g, doc, () =>
+          [
+            `${op.type} ${op.id} : ${op.status}`,
+            ...op.events.map((e) => `  ${e.outcome.padEnd(7)} ${e.type}  ${e.message ?? ''}`),
+          ].join('\n'),
+        )
+      })
+    })
+
+  return program
+}
+
+function adminBanner(a: { username: string; password: string }): string {
+  return [
+    '────────────────────────────────────────────────────────────',
+    'Administrateur de la plate-forme créé (mot de passe affiché une seule fois) :',
+    `  utilisateur : ${a.username}`,
+    `  mot de passe : ${a.password}`,
+    '────────────────────────────────────────────────────────────',
+  ].join('\n')
+}
+
+/** Runs the CLI; resolves to the process exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram()
+  const json = argv.includes('--json')
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' })
+    return typeof process.exitCode === 'number' ? process.exitCode : 0
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      )
+        return 0
+      if (json) emitError({ json }, usageError(err.message.replace(/^error: /, '')))
+      return 2
+    }
+    return emitError({ json }, err)
+  }
+}

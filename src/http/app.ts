@@ -1,0 +1,97 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
+import swagger from '@fastify/swagger'
+import type { Container } from '../main/container.js'
+import { VERSION } from '../main/version.js'
+import { authHook } from './auth.js'
+import { registerErrorHandler } from './error-handler.js'
+import { authRoutes } from './routes/auth.routes.js'
+import { logbookRoutes } from './routes/logbook.routes.js'
+import { tenancyRoutes } from './routes/tenancy.routes.js'
+import { placeholderPage } from './web-placeholder.js'
+
+export interface HttpOptions {
+  /** Extra route plugins registered under /api/v1 (modules added later plug in here). */
+  readonly plugins?: ReadonlyArray<(app: FastifyInstance, opts: { c: Container }) => Promise<void>>
+}
+
+export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: c.log.child({ component: 'http' }) as FastifyBaseLogger,
+    bodyLimit: 10 * 1024 * 1024,
+    trustProxy: false,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
+  })
+  registerErrorHandler(app)
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        scriptSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  })
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: {
+        code: 'RATE_LIMITED',
+        message: `Trop de tentatives : réessayez dans ${Math.ceil(ctx.ttl / 1000)} s`,
+      },
+    }),
+  })
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'SAEH API',
+        version: VERSION,
+        description:
+          "API du système d'archivage électronique hybride. Authentification : `Authorization: Bearer <jeton ou clé d'API>` ; service d'archives : en-tête `X-Tenant-Id`.",
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  })
+
+  app.decorateRequest('principal', null)
+
+  app.get('/health', { schema: { hide: true } }, async (_req, reply) => {
+    const checks: Record<string, string> = {}
+    try {
+      await c.db.kysely.selectFrom('meta').select('key').limit(1).execute()
+      checks.database = 'ok'
+    } catch {
+      checks.database = 'unavailable'
+    }
+    const ok = Object.values(checks).every((v) => v === 'ok')
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', version: VERSION, checks })
+  })
+
+  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').send(placeholderPage(VERSION)),
+  )
+
+  await app.register(
+    async (api) => {
+      api.addHook('onRequest', authHook(c.tenancy))
+      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () =>
+        app.swagger(),
+      )
+      await api.register(authRoutes, { c })
+      await api.register(tenancyRoutes, { c })
+      await api.register(logbookRoutes, { c })
+      for (const p of opts.plugins ?? []) await api.register(p, { c })
+    },
+    { prefix: '/api/v1' },
+  )
+  return app
+}

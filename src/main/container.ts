@@ -1,0 +1,62 @@
+import type { Config } from '../config/config.js'
+import { systemClock, type Clock } from '../platform/clock.js'
+import { uuidv7Ids, type IdSource } from '../platform/ids.js'
+import { createLogger, type Logger } from '../platform/log.js'
+import { createDb, type Db } from '../platform/db/create-db.js'
+import { migrateToLatest } from '../platform/db/migrate.js'
+import { JobQueue } from '../platform/queue/job-queue.js'
+import { AuditService } from '../modules/audit/index.js'
+import { TenancyService } from '../modules/tenancy/index.js'
+
+/**
+ * The composition root: the only place that wires concrete adapters to modules. The HTTP server, the
+ * worker and the CLI all start from here, so they run the same modules on the same configuration.
+ */
+export interface Container {
+  readonly config: Config
+  readonly db: Db
+  readonly clock: Clock
+  readonly ids: IdSource
+  readonly log: Logger
+  readonly queue: JobQueue
+  readonly audit: AuditService
+  readonly tenancy: TenancyService
+  close(): Promise<void>
+}
+
+export interface ContainerOptions {
+  readonly clock?: Clock
+  readonly ids?: IdSource
+  readonly log?: Logger
+  /** Apply pending migrations on open (default true). */
+  readonly migrate?: boolean
+}
+
+export async function buildContainer(config: Config, opts: ContainerOptions = {}): Promise<Container> {
+  const log = opts.log ?? createLogger(config.logLevel)
+  const clock = opts.clock ?? systemClock
+  const ids = opts.ids ?? uuidv7Ids
+  const db = createDb(config.database)
+  try {
+    if (opts.migrate !== false) await migrateToLatest(db)
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+  const audit = new AuditService({ db, clock, ids })
+  const tenancy = new TenancyService({ db, audit, clock, ids, sessionTtlSeconds: config.sessionTtlSeconds })
+  const queue = new JobQueue({ db, clock, ids })
+  return {
+    config,
+    db,
+    clock,
+    ids,
+    log,
+    queue,
+    audit,
+    tenancy,
+    async close() {
+      await db.close()
+    },
+  }
+}

@@ -1,0 +1,27 @@
+import { SYSTEM_PRINCIPAL } from '../modules/tenancy/index.js'
+import type { Container } from './container.js'
+
+export const DEFAULT_TENANT = 'default'
+
+export interface InitReport {
+  readonly createdTenant: boolean
+  /** Set only on the very first initialisation: the generated password is shown once. */
+  readonly admin: { username: string; password: string } | null
+}
+
+/**
+ * Makes the instance ready to use (idempotent): the `default` tenant with the shipped default
+ * referentials, and the platform administrator `admin` with a generated password.
+ */
+export async function initInstance(c: Container): Promise<InitReport> {
+  let createdTenant = false
+  if (!(await c.tenancy.findTenant(DEFAULT_TENANT))) {
+    await c.tenancy.createTenant(SYSTEM_PRINCIPAL, {
+      id: DEFAULT_TENANT,
+      name: "Service d'archives (par défaut)",
+    })
+    createdTenant = true
+  }
+  const admin = await c.tenancy.ensureAdmin(SYSTEM_PRINCIPAL)
+  return { createdTenant, admin }
+}
