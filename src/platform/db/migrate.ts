@@ -2,11 +2,13 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely'
 import { AppError } from '../errors.js'
 import type { Db, DialectName } from './create-db.js'
 import { foundation } from './migrations/2026-11-28T15-00_foundation.js'
+import { catalog } from './migrations/2026-11-28T16-00_catalog.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
 function allMigrations(d: DialectName): Record<string, Migration> {
   return {
     '2026-11-28T15-00_foundation': foundation(d),
+    '2026-11-28T16-00_catalog': catalog(d),
   }
 }
 

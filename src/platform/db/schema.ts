@@ -159,7 +159,7 @@ export interface MetaTable {
   value: string
 }
 
-export interface Schema {
+export interface Schema extends CatalogSchema {
   tenant: TenantTable
   principal: PrincipalTable
   principal_role: PrincipalRoleTable
@@ -179,3 +179,96 @@ export interface Schema {
 }
 
 export type { Generated }
+
+export interface IngestTable {
+  operation_id: string
+  tenant_id: string
+  status: string
+  file_name: string | null
+  contract_id: string | null
+  seda_version: string | null
+  message_identifier: string | null
+  units: number
+  objects: number
+  physical_objects: number
+  bytes: number
+  reply_code: string | null
+  atr: string | null
+  manifest_blob_id: string | null
+  created_at: string
+  finished_at: string | null
+}
+
+export interface ObjectGroupTable {
+  id: string
+  tenant_id: string
+  operation_id: string
+  seda_id: string | null
+  created_at: string
+}
+
+export interface ArchiveUnitTable {
+  id: string
+  tenant_id: string
+  operation_id: string
+  seda_id: string | null
+  title: string
+  description_level: string | null
+  start_date: string | null
+  end_date: string | null
+  originating_agency: string | null
+  submission_agency: string | null
+  object_group_id: string | null
+  content: unknown
+  management: unknown
+  created_at: string
+  updated_at: string
+}
+
+export interface UnitParentTable {
+  tenant_id: string
+  unit_id: string
+  parent_id: string
+}
+
+export interface DataObjectTable {
+  id: string
+  tenant_id: string
+  group_id: string
+  operation_id: string
+  seda_id: string | null
+  kind: 'binary' | 'physical'
+  usage: string | null
+  blob_id: string | null
+  size: number | null
+  sha512: string | null
+  declared_algorithm: string | null
+  declared_digest: string | null
+  format_puid: string | null
+  format_name: string | null
+  mime_type: string | null
+  filename: string | null
+  physical_id: string | null
+  metadata: unknown
+  created_at: string
+}
+
+export interface UnitRuleTable {
+  tenant_id: string
+  unit_id: string
+  category: string
+  rule_id: string | null
+  start_date: string | null
+  end_date: string | null
+  final_action: string | null
+  data: unknown
+}
+
+export interface CatalogSchema {
+  ingest: IngestTable
+  object_group: ObjectGroupTable
+  archive_unit: ArchiveUnitTable
+  unit_parent: UnitParentTable
+  data_object: DataObjectTable
+  unit_rule: UnitRuleTable
+}
