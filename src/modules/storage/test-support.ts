@@ -1,5 +1,5 @@
 // Helpers shared by the storage tests (not exported by the module).
-import { createHash, randomBytes } from 'node:crypto'
+import { createCipheriv, createHash, randomBytes } from 'node:crypto'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -78,4 +78,18 @@ export function uniqueBucket(tag: string): string {
 
 export function s3Offer(id: string, bucket: string, endpoint: string): OfferConfig {
   return { id, kind: 's3', bucket, endpoint, region: 'us-east-1', forcePathStyle: true }
+}
+
+/** Pseudo-random bytes fully determined by a seed (AES-128-CTR of zeros): checkable after a crash. */
+export function seededBytes(seed: string, size: number): Buffer {
+  const key = createHash('sha256').update(seed).digest().subarray(0, 16)
+  const cipher = createCipheriv('aes-128-ctr', key, Buffer.alloc(16))
+  return Buffer.concat([cipher.update(Buffer.alloc(size)), cipher.final()])
+}
+
+/** The size the crash test gives an object: mostly small files, some of a few MiB. */
+export function seededSize(seed: string): number {
+  const h = createHash('sha256').update(seed).digest()
+  const sizes = [10 * 1024, 10 * 1024, 100 * 1024, 3 * 1024 * 1024 + 5]
+  return sizes[(h[0] ?? 0) % sizes.length] as number
 }
