@@ -1,0 +1,54 @@
+export interface UnitObject {
+  readonly id: string
+  readonly kind: 'binary' | 'physical'
+  readonly usage: string | null
+  readonly size: number | null
+  readonly format: string | null
+  readonly formatName: string | null
+  readonly mimeType: string | null
+  readonly filename: string | null
+  readonly digest: string | null
+  readonly digestAlgorithm: 'SHA-512' | null
+  readonly physicalId: string | null
+}
+
+export interface UnitSummary {
+  readonly id: string
+  readonly title: string
+  readonly descriptionLevel: string | null
+  readonly parentIds: readonly string[]
+  readonly startDate: string | null
+  readonly endDate: string | null
+  readonly operationId: string
+  readonly objects: readonly UnitObject[]
+}
+
+export interface UnitRuleView {
+  readonly category: string
+  readonly ruleId: string | null
+  readonly startDate: string | null
+  readonly endDate: string | null
+  readonly finalAction: string | null
+  readonly inherited: boolean
+  /** The unit that declares the rule. */
+  readonly origin: string
+}
+
+export interface UnitDetail extends UnitSummary {
+  readonly sedaId: string | null
+  readonly originatingAgency: string | null
+  readonly submissionAgency: string | null
+  /** Every element of the unit's SEDA Content, as ingested. */
+  readonly content: unknown
+  readonly management: unknown
+  readonly rules: readonly UnitRuleView[]
+  readonly createdAt: string
+}
+
+export interface ObjectRecord extends UnitObject {
+  readonly tenantId: string
+  readonly groupId: string
+  readonly blobId: string | null
+  readonly operationId: string
+  readonly unitIds: readonly string[]
+}

@@ -1,0 +1,2 @@
+export { CatalogService, CatalogErrors } from './catalog.service.js'
+export type { UnitSummary, UnitDetail, UnitObject, UnitRuleView, ObjectRecord } from './catalog.types.js'
