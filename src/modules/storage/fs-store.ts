@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { statSync } from 'node:fs'
 import { createHash, randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import { mkdir, open, readdir, link, unlink, stat, type FileHandle } from 'node:fs/promises'
@@ -34,6 +35,7 @@ const TEMP_NAME = /^\.tmp-(.*)-(\d+)-[0-9a-f]{12}$/
 const DEFAULT_GRACE_MS = 24 * 3600 * 1000
 /** Concurrency of fsync/link calls in the `parallel` mode (libuv runs 4 at a time by default). */
 const PARALLELISM = 32
+const EARLY_FLUSH_BYTES = Number(process.env.EFB ?? 16 * 1024 * 1024)
 
 export interface FsStoreOptions {
   readonly id: string
@@ -68,7 +70,7 @@ class FsStaged implements StagedWrite {
     readonly key: string,
     readonly size: number,
     readonly sha512: string,
-    readonly existed: boolean,
+    public existed: boolean,
     readonly finalPath: string,
     readonly tmpPath: string | undefined,
     public synced: boolean,
@@ -138,6 +140,7 @@ export class FsBlobStore implements BlobStore {
   readonly root: string
   readonly #log: Logger | undefined
   readonly #dirs = new Set<string>()
+  readonly #newDirParents = new Set<string>()
   readonly #issued = new WeakSet<FsStaged>()
 
   constructor(opts: FsStoreOptions) {
@@ -197,8 +200,23 @@ export class FsBlobStore implements BlobStore {
 
   async #ensureDir(dir: string): Promise<void> {
     if (this.#dirs.has(dir)) return
-    await mkdir(dir, { recursive: true })
+    const first = await mkdir(dir, { recursive: true })
+    if (first !== undefined) {
+      // new folders: their entries in their parents must be flushed too before a commit returns
+      for (let d = dir; ; d = dirname(d)) {
+        this.#newDirParents.add(dirname(d))
+        if (d === first || dirname(d) === d) break
+      }
+    }
     this.#dirs.add(dir)
+  }
+
+  /** Flushes the parents of folders created since the last flush (removed from the set once done). */
+  async #flushNewDirParents(): Promise<void> {
+    const parents = [...this.#newDirParents]
+    if (parents.length === 0) return
+    await pool(parents, PARALLELISM, (d) => this.#fsyncDir(d))
+    for (const d of parents) this.#newDirParents.delete(d)
   }
 
   async openWrite(key: string, opts: OpenWriteOptions = {}): Promise<WriteTarget> {
@@ -206,10 +224,13 @@ export class FsBlobStore implements BlobStore {
     const dir = dirname(finalPath)
     let existing: { size: number } | undefined
     try {
-      const st = await stat(finalPath)
-      existing = { size: st.size }
+      // A synchronous stat of a local path costs microseconds, a thread-pool round trip ten times more:
+      // this check runs once per object and small objects are many.
+      const st = statSync(finalPath, { throwIfNoEntry: false })
+      if (st) existing = { size: st.size }
     } catch (e) {
-      if (errno(e) !== 'ENOENT') throw await this.#classify(e, key, `cannot check ${key}`)
+      if (errno(e) !== 'ENOENT' && errno(e) !== 'ENOTDIR')
+        throw await this.#classify(e, key, `cannot check ${key}`)
     }
     if (existing) {
       if (opts.expectedSize !== undefined && existing.size !== opts.expectedSize) {
@@ -277,8 +298,12 @@ export class FsBlobStore implements BlobStore {
       if (errno(e) !== 'EEXIST') throw await this.#classify(e, s.key, `cannot link ${s.key} into place`)
       const same = await this.sameAsStored(s.key, s.finalPath, s)
       await unlink(s.tmpPath).catch(() => undefined)
-      s.state = 'discarded'
-      if (!same) throw StorageErrors.exists(this.id, s.key)
+      if (!same) {
+        s.state = 'discarded'
+        throw StorageErrors.exists(this.id, s.key)
+      }
+      s.existed = true // the same bytes were already there (another writer, or the same put twice)
+      s.state = 'done'
       return
     }
     await unlink(s.tmpPath).catch(() => undefined)
@@ -320,6 +345,7 @@ export class FsBlobStore implements BlobStore {
         await this.#fsyncDir(dirname(s.finalPath))
         if (s.state === 'linked') s.state = 'done'
       }
+      await this.#flushNewDirParents()
       return
     }
     if (durability === 'parallel') {
@@ -332,8 +358,11 @@ export class FsBlobStore implements BlobStore {
     if (durability === 'parallel') {
       const dirs = [...new Set(todo.map((s) => dirname(s.finalPath)))]
       await pool(dirs, PARALLELISM, (d) => this.#fsyncDir(d))
+      await this.#flushNewDirParents()
     } else {
+      const parents = [...this.#newDirParents] // covered by the filesystem-wide flush below
       await this.#syncfs()
+      for (const d of parents) this.#newDirParents.delete(d)
     }
     for (const s of todo) if (s.state === 'linked') s.state = 'done'
   }
@@ -540,17 +569,40 @@ class FsWriteTarget implements WriteTarget {
     private readonly syncOnEnd: boolean,
   ) {}
 
+  #unsynced = 0
+  #flushing: Promise<void> | undefined
+
   write(chunk: Buffer): Promise<void> {
-    const p = writeAll(this.fh, chunk).catch((e: unknown) => {
-      throw StorageErrors.unavailable(this.store.id, `cannot write ${this.key}`, e)
-    })
+    const p = writeAll(this.fh, chunk).then(
+      () => this.#earlyFlush(chunk.length),
+      (e: unknown) => {
+        throw StorageErrors.unavailable(this.store.id, `cannot write ${this.key}`, e)
+      },
+    )
     this.#inflight = p.catch(() => undefined)
     return p
+  }
+
+  /**
+   * Large files written for a durable put: start flushing what is written every 16 MiB, in the
+   * background, so that the disk works while the next chunks are hashed, instead of one long flush
+   * at the end (one flush at a time; its outcome is checked by the final flush).
+   */
+  #earlyFlush(n: number): void {
+    if (!this.syncOnEnd) return
+    this.#unsynced += n
+    if (this.#unsynced < EARLY_FLUSH_BYTES || this.#flushing) return
+    this.#unsynced = 0
+    this.#flushing = this.fh
+      .datasync()
+      .catch(() => undefined)
+      .finally(() => (this.#flushing = undefined))
   }
 
   async end(actual: { sha512: string; size: number }): Promise<StagedWrite> {
     await this.#inflight
     try {
+      await this.#flushing
       if (this.syncOnEnd) await this.fh.datasync()
       this.#closed = true
       await this.fh.close()
@@ -558,33 +610,8 @@ class FsWriteTarget implements WriteTarget {
       await this.abort()
       throw StorageErrors.unavailable(this.store.id, `cannot flush ${this.key}`, e)
     }
-    // Another writer may have stored the key meanwhile: compare now rather than at publish.
-    const exists = await stat(this.finalPath).then(
-      () => true,
-      () => false,
-    )
-    if (exists) {
-      const same = await this.store
-        .sameAsStored(this.key, this.finalPath, actual)
-        .catch(async (e: unknown) => {
-          await this.abort()
-          throw e
-        })
-      await unlink(this.tmpPath).catch(() => undefined)
-      if (!same) throw StorageErrors.exists(this.store.id, this.key)
-      return this.store.issue(
-        new FsStaged(
-          this.store.id,
-          this.key,
-          actual.size,
-          actual.sha512,
-          true,
-          this.finalPath,
-          undefined,
-          true,
-        ),
-      )
-    }
+    // Another writer storing the key meanwhile is detected when linking into place (link never
+    // overwrites): the same bytes are then an idempotent success, other bytes a conflict.
     return this.store.issue(
       new FsStaged(
         this.store.id,
@@ -601,6 +628,7 @@ class FsWriteTarget implements WriteTarget {
 
   async abort(): Promise<void> {
     await this.#inflight
+    await this.#flushing
     if (!this.#closed) {
       this.#closed = true
       await this.fh.close().catch(() => undefined)
