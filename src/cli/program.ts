@@ -8,6 +8,8 @@ import { VERSION } from '../main/version.js'
 import { silentLogger, createLogger } from '../platform/log.js'
 import { migrateToLatest } from '../platform/db/migrate.js'
 import { ROLES, SYSTEM_PRINCIPAL, type Principal } from '../modules/tenancy/index.js'
+import { REFERENTIAL_KINDS, isReferentialKind } from '../modules/referential/index.js'
+import { AppError } from '../platform/errors.js'
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
 
 interface GlobalOptions extends OutputOptions {
@@ -129,6 +131,82 @@ export function buildProgram(): Command {
         emit(g, { total: list.length, results: list }, () =>
           list
             .map((t) => `${t.id}\t${t.name}${t.controlledBy ? `\t(contrôlé par ${t.controlledBy})` : ''}`)
+            .join('\n'),
+        )
+      })
+    })
+
+  const referential = program
+    .command('referential')
+    .description('référentiels (règles, services producteurs, contrats, profils)')
+  referential
+    .command('import <kind> <file>')
+    .description(
+      `importe un fichier au format Vitam et remplace le référentiel du service (${REFERENTIAL_KINDS.join(', ')})`,
+    )
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, kind: string, file: string, o: { tenant: string }) {
+      if (!isReferentialKind(kind))
+        throw usageError(`référentiel inconnu « ${kind} » ; possibles : ${REFERENTIAL_KINDS.join(', ')}`)
+      let bytes: Buffer
+      try {
+        bytes = readFileSync(file)
+      } catch (e) {
+        throw new AppError(
+          'FILE_UNREADABLE',
+          'invalid',
+          `Fichier illisible : ${file} (${(e as Error).message})`,
+          { file },
+        )
+      }
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'referential.write')
+        const r = await c.referential.import(o.tenant, kind, bytes, actor.id)
+        emit(
+          g,
+          r,
+          () =>
+            `Référentiel ${kind} importé pour ${o.tenant} : ${r.total} entrées (${r.created} créées, ${r.updated} modifiées, ${r.deleted} supprimées, ${r.unchanged} inchangées) — opération ${r.operationId}`,
+        )
+      })
+    })
+  referential
+    .command('load-defaults')
+    .description(
+      'charge les référentiels livrés avec SAEH (règles des communes, délais de communicabilité, contrats)',
+    )
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, o: { tenant: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'referential.write')
+        const r = await c.referential.loadDefaults(o.tenant, actor.id)
+        emit(g, r, () =>
+          [
+            `Référentiels par défaut chargés pour ${o.tenant} (opération ${r.operationId}) :`,
+            ...r.results.map(
+              (x) =>
+                `  ${x.kind} : ${x.total} entrées (${x.created} créées, ${x.updated} modifiées, ${x.deleted} supprimées)`,
+            ),
+          ].join('\n'),
+        )
+      })
+    })
+  referential
+    .command('list <kind>')
+    .description('liste un référentiel du service')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, kind: string, o: { tenant: string }) {
+      if (!isReferentialKind(kind))
+        throw usageError(`référentiel inconnu « ${kind} » ; possibles : ${REFERENTIAL_KINDS.join(', ')}`)
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'referential.read')
+        const list = await c.referential.list(o.tenant, kind)
+        emit(g, { total: list.length, results: list }, () =>
+          list
+            .map((e) => {
+              const x = e as { identifier?: string; ruleId?: string; name?: string; ruleValue?: string }
+              return `${x.ruleId ?? x.identifier ?? ''}\t${x.ruleValue ?? x.name ?? ''}`
+            })
             .join('\n'),
         )
       })

@@ -8,6 +8,7 @@ import { authHook } from './auth.js'
 import { registerErrorHandler } from './error-handler.js'
 import { authRoutes } from './routes/auth.routes.js'
 import { logbookRoutes } from './routes/logbook.routes.js'
+import { referentialRoutes } from './routes/referential.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { placeholderPage } from './web-placeholder.js'
 
@@ -89,6 +90,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(authRoutes, { c })
       await api.register(tenancyRoutes, { c })
       await api.register(logbookRoutes, { c })
+      await api.register(referentialRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

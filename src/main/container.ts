@@ -7,6 +7,14 @@ import { migrateToLatest } from '../platform/db/migrate.js'
 import { JobQueue } from '../platform/queue/job-queue.js'
 import { AuditService } from '../modules/audit/index.js'
 import { TenancyService } from '../modules/tenancy/index.js'
+import { ReferentialService } from '../modules/referential/index.js'
+import { CatalogService } from '../modules/catalog/index.js'
+import {
+  createBlobRepository,
+  createStorage,
+  type BlobRepository,
+  type StorageStrategy,
+} from '../modules/storage/index.js'
 
 /**
  * The composition root: the only place that wires concrete adapters to modules. The HTTP server, the
@@ -21,6 +29,10 @@ export interface Container {
   readonly queue: JobQueue
   readonly audit: AuditService
   readonly tenancy: TenancyService
+  readonly referential: ReferentialService
+  readonly catalog: CatalogService
+  readonly storage: StorageStrategy
+  readonly blobs: BlobRepository
   close(): Promise<void>
 }
 
@@ -46,6 +58,10 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const audit = new AuditService({ db, clock, ids })
   const tenancy = new TenancyService({ db, audit, clock, ids, sessionTtlSeconds: config.sessionTtlSeconds })
   const queue = new JobQueue({ db, clock, ids })
+  const referential = new ReferentialService({ db, audit, clock })
+  const catalog = new CatalogService({ db })
+  const storage = createStorage(config.offers, { log: log.child({ component: 'storage' }) })
+  const blobs = createBlobRepository({ clock })
   return {
     config,
     db,
@@ -55,6 +71,10 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     queue,
     audit,
     tenancy,
+    referential,
+    catalog,
+    storage,
+    blobs,
     async close() {
       await db.close()
     },

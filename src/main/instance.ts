@@ -14,12 +14,16 @@ export interface InitReport {
  * referentials, and the platform administrator `admin` with a generated password.
  */
 export async function initInstance(c: Container): Promise<InitReport> {
+  // A storage offer that is down at start is an error naming the offer, before anything is written.
+  await c.storage.checkOffers()
+  await c.storage.sweepTemp()
   let createdTenant = false
   if (!(await c.tenancy.findTenant(DEFAULT_TENANT))) {
     await c.tenancy.createTenant(SYSTEM_PRINCIPAL, {
       id: DEFAULT_TENANT,
       name: "Service d'archives (par défaut)",
     })
+    await c.referential.loadDefaults(DEFAULT_TENANT, SYSTEM_PRINCIPAL.id)
     createdTenant = true
   }
   const admin = await c.tenancy.ensureAdmin(SYSTEM_PRINCIPAL)

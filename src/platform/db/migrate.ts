@@ -3,12 +3,14 @@ import { AppError } from '../errors.js'
 import type { Db, DialectName } from './create-db.js'
 import { foundation } from './migrations/2026-11-28T15-00_foundation.js'
 import { catalog } from './migrations/2026-11-28T16-00_catalog.js'
+import { agencyExtra } from './migrations/2026-11-29T09-00_agency-extra.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
 function allMigrations(d: DialectName): Record<string, Migration> {
   return {
     '2026-11-28T15-00_foundation': foundation(d),
     '2026-11-28T16-00_catalog': catalog(d),
+    '2026-11-29T09-00_agency-extra': agencyExtra(d),
   }
 }
 

@@ -130,6 +130,8 @@ export interface AgencyTable {
   identifier: string
   name: string
   description: string | null
+  /** Additional columns of Vitam's agencies CSV (migration 2026-11-29T09-00_agency-extra). */
+  extra: unknown
   created_at: string
   updated_at: string
 }

@@ -27,7 +27,11 @@ export const catalog = (d: DialectName): Migration => {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('finished_at', 'text')
         .execute()
-      await db.schema.createIndex('ingest_tenant_created').on('ingest').columns(['tenant_id', 'created_at']).execute()
+      await db.schema
+        .createIndex('ingest_tenant_created')
+        .on('ingest')
+        .columns(['tenant_id', 'created_at'])
+        .execute()
 
       await db.schema
         .createTable('object_group')
@@ -96,7 +100,11 @@ export const catalog = (d: DialectName): Migration => {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .execute()
       await db.schema.createIndex('data_object_group').on('data_object').column('group_id').execute()
-      await db.schema.createIndex('data_object_tenant').on('data_object').columns(['tenant_id', 'kind']).execute()
+      await db.schema
+        .createIndex('data_object_tenant')
+        .on('data_object')
+        .columns(['tenant_id', 'kind'])
+        .execute()
 
       await db.schema
         .createTable('unit_rule')
@@ -110,7 +118,11 @@ export const catalog = (d: DialectName): Migration => {
         .addColumn('data', json)
         .execute()
       await db.schema.createIndex('unit_rule_unit').on('unit_rule').column('unit_id').execute()
-      await db.schema.createIndex('unit_rule_rule').on('unit_rule').columns(['tenant_id', 'rule_id']).execute()
+      await db.schema
+        .createIndex('unit_rule_rule')
+        .on('unit_rule')
+        .columns(['tenant_id', 'rule_id'])
+        .execute()
     },
   }
 }

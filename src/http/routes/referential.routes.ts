@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify'
+import type { Container } from '../../main/container.js'
+import { isReferentialKind, REFERENTIAL_KINDS } from '../../modules/referential/index.js'
+import { AppError } from '../../platform/errors.js'
+import { principalOf, tenantOf } from '../auth.js'
+
+function kindOf(kind: string) {
+  if (!isReferentialKind(kind)) {
+    throw new AppError('REFERENTIAL_KIND_UNKNOWN', 'not_found', `Référentiel inconnu : ${kind}`, {
+      kind,
+      kinds: REFERENTIAL_KINDS,
+    })
+  }
+  return kind
+}
+
+export async function referentialRoutes(app: FastifyInstance, opts: { c: Container }): Promise<void> {
+  const { tenancy, referential } = opts.c
+  // The file is imported as sent (CSV or JSON bytes), so that errors name its lines and columns.
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) =>
+    done(null, body),
+  )
+
+  app.post<{ Params: { kind: string }; Body: Buffer }>(
+    '/referentials/:kind',
+    {
+      schema: {
+        tags: ['referentials'],
+        summary:
+          'Importe un référentiel au format Vitam (CSV des règles ou des services producteurs, JSON des contrats et profils) ; remplace le référentiel du service',
+        params: { type: 'object', properties: { kind: { type: 'string', enum: [...REFERENTIAL_KINDS] } } },
+      },
+    },
+    async (req) => {
+      const kind = kindOf(req.params.kind)
+      const tenant = await tenantOf(req, tenancy, 'referential.write')
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+      return referential.import(tenant.id, kind, body, principalOf(req).id)
+    },
+  )
+
+  app.get<{ Params: { kind: string } }>(
+    '/referentials/:kind',
+    { schema: { tags: ['referentials'], summary: 'Liste un référentiel du service' } },
+    async (req) => {
+      const kind = kindOf(req.params.kind)
+      const tenant = await tenantOf(req, tenancy, 'referential.read')
+      const results = await referential.list(tenant.id, kind)
+      return { total: results.length, results }
+    },
+  )
+
+  app.get<{ Params: { kind: string; id: string } }>(
+    '/referentials/:kind/:id',
+    { schema: { tags: ['referentials'], summary: 'Une entrée d’un référentiel' } },
+    async (req) => {
+      const kind = kindOf(req.params.kind)
+      const tenant = await tenantOf(req, tenancy, 'referential.read')
+      return referential.get(tenant.id, kind, req.params.id)
+    },
+  )
+}
