@@ -279,6 +279,59 @@ for (const dialect of testDialects()) {
       void SYSTEM_PRINCIPAL
     })
 
+    it('imports referentials as raw files, refusing bad ones whole', async () => {
+      const csv =
+        'RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement\n' +
+        'APP-T-1,AppraisalRule,Délibérations,Conservation des délibérations,10,YEAR\n'
+      const ok = await app.inject({
+        method: 'POST',
+        url: '/api/v1/referentials/rules',
+        headers: { ...as('archi33', 'ad33'), 'content-type': 'text/csv' },
+        payload: csv,
+      })
+      assert.equal(ok.statusCode, 200, ok.body)
+      assert.equal(ok.json().created, 1)
+      const bad = await app.inject({
+        method: 'POST',
+        url: '/api/v1/referentials/rules',
+        headers: { ...as('archi33', 'ad33'), 'content-type': 'text/csv' },
+        payload: csv + 'APP-T-2,NotARule,X,Y,-3,CENTURY\n',
+      })
+      assert.equal(bad.statusCode, 400)
+      const err = bad.json().error
+      assert.equal(err.code, 'REFERENTIAL_INVALID')
+      assert.ok(err.details.errors.length >= 3, 'every error is listed')
+      assert.ok(err.details.errors.every((e: { line: number }) => e.line === 3))
+      const list = await app.inject({ url: '/api/v1/referentials/rules', headers: as('archi33', 'ad33') })
+      assert.deepEqual(
+        list.json().results.map((r: { ruleId: string }) => r.ruleId),
+        ['APP-T-1'],
+      )
+      // another tenant neither sees nor changes it
+      const other = await app.inject({
+        url: '/api/v1/referentials/rules',
+        headers: as('secr-sarlat', 'c-sarlat'),
+      })
+      assert.equal(other.json().total, 0)
+      const cross = await app.inject({
+        method: 'POST',
+        url: '/api/v1/referentials/rules',
+        headers: { ...as('secr-sarlat', 'ad33'), 'content-type': 'text/csv' },
+        payload: csv,
+      })
+      assert.equal(cross.statusCode, 404)
+      const producer = await app.inject({
+        method: 'POST',
+        url: '/api/v1/referentials/rules',
+        headers: { ...as('secr-begles', 'c-begles'), 'content-type': 'text/csv' },
+        payload: csv,
+      })
+      assert.equal(producer.statusCode, 403)
+      const unknown = await app.inject({ url: '/api/v1/referentials/spells', headers: as('archi33', 'ad33') })
+      assert.equal(unknown.statusCode, 404)
+      assert.equal(unknown.json().error.code, 'REFERENTIAL_KIND_UNKNOWN')
+    })
+
     it('rate-limits login attempts', async () => {
       const strict = await createTestContainer(dialect, { SAEH_LOGIN_RATE_LIMIT: '3' })
       const a2 = await buildHttpApp(strict.c)
