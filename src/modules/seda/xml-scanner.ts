@@ -31,7 +31,7 @@ export function resolveLimits(partial?: Partial<XmlLimits>): XmlLimits {
   return { ...DEFAULT_XML_LIMITS, ...(partial ?? {}) }
 }
 
-const CHUNK = 1048576
+const CHUNK = 64 * 1024
 const TOKEN_SLACK = 64 * 1024
 
 /** Thrown inside the scan to stop it; carries the issue. */
