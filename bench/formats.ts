@@ -13,12 +13,14 @@ import { loadFormatIdentifier, type FormatIdentifier } from '../src/modules/form
 import {
   extractSipCorpus,
   makeDocx,
+  makeExcel97,
   makeGif,
   makeJpeg,
   makeOdt,
   makePdf,
   makePng,
   makeTiff,
+  makeWord97,
   makeXml,
   makeZip,
 } from '../src/modules/formats/test-support.js'
@@ -59,6 +61,8 @@ async function makeSmallFiles(dir: string, n: number): Promise<string[]> {
     ['xml', () => Buffer.concat([makeXml(), Buffer.from(`<!-- ${pad().toString('hex')} -->\n`)])],
     ['odt', () => makeOdt('1.2')],
     ['docx', () => makeDocx()],
+    ['doc', () => makeWord97()],
+    ['xls', () => makeExcel97()],
     ['zip', () => makeZip([{ name: 'data.bin', data: pad() }])],
     ['txt', () => Buffer.from('Lorem ipsum dolor sit amet. '.repeat(200))],
     ['bin', () => pad()],
@@ -103,14 +107,17 @@ async function measure(idf: FormatIdentifier, set: string, paths: string[], rows
   }
   // identifyBuffer: bytes already in memory (the stream-tap case), matching only.
   const bufTimes: number[] = []
+  const bufCpu: number[] = []
   for (let r = 0; r < RUNS; r++) {
     const t0 = performance.now()
+    const c0 = cpuMs()
     for (const b of buffers) {
       await idf.identifyBuffer(b.subarray(0, 65_536), b.subarray(Math.max(0, b.length - 65_536)), {
         size: b.length,
       })
     }
     bufTimes.push(performance.now() - t0)
+    bufCpu.push(cpuMs() - c0)
   }
   const us = (ms: number) => (ms * 1000) / n
   rows.push({
@@ -119,7 +126,12 @@ async function measure(idf: FormatIdentifier, set: string, paths: string[], rows
     usPerFile: us(median(fileTimes)),
     note: `cpu ${us(median(fileCpu)).toFixed(0)} µs/file; methods ${JSON.stringify(Object.fromEntries(methods))}`,
   })
-  rows.push({ set, what: 'saeh identifyBuffer (in memory)', usPerFile: us(median(bufTimes)), note: '' })
+  rows.push({
+    set,
+    what: 'saeh identifyBuffer (in memory)',
+    usPerFile: us(median(bufTimes)),
+    note: `cpu ${us(median(bufCpu)).toFixed(0)} µs/file`,
+  })
 
   const run = (cmd: string, args: string[]) => {
     const times: number[] = []

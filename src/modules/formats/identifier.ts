@@ -1,15 +1,17 @@
 /**
- * PRONOM format identification as DROID does it:
+ * PRONOM format identification as DROID does it (droid-api `DroidAPI.getApiResults`):
  * 1. binary signatures: every InternalSignature whose ByteSequences all match gives its formats;
- * 2. priorities: a matched format drops the matched formats it has priority over;
- * 3. containers: when a remaining PUID triggers a container type (ZIP: x-fmt/263, fmt/189), the
- *    container signatures (entry paths + their own byte signatures) refine the result;
+ * 2. containers: when a binary hit (before priorities) is a trigger PUID (ZIP: x-fmt/263, fmt/189;
+ *    OLE2: fmt/111), the container signatures (part paths + their own byte signatures) are tried;
+ *    if any matches, its PUIDs replace the binary ones;
+ * 3. priorities: a format drops the formats (among the hits) it has priority over;
  * 4. extension fallback when nothing matched (by default only formats without any signature, as
  *    DROID does when "match all extensions" is off), flagged `method: 'extension'`.
  */
 import { open } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { CompileError, compileByteSequence, type CompiledSequence } from './compile.js'
+import { isAppError } from '../../platform/errors.js'
 import { FormatErrors } from './errors.js'
 import type {
   ContainerType,
@@ -23,13 +25,20 @@ import type {
 } from './formats.types.js'
 import { Budget, BudgetExceeded, matchSequence, type ByteView } from './match.js'
 import type { ParsedContainerFile, ParsedSignatureFile } from './signature-file.js'
+import { Ole2File, Ole2FormatError } from './ole2.js'
 import {
   readCentralDirectory,
   readEntryPrefix,
   ZipFormatError,
+  type EntryBytes,
   type RangeReader,
   type ZipEntry,
 } from './zip.js'
+
+interface ContainerAccess {
+  exists(path: string): boolean
+  read(path: string, limit: number): Promise<(EntryBytes & { size: number }) | undefined>
+}
 
 export interface IdentifierOptions {
   /** Bytes kept from the start of an object (DROID's "max bytes to scan"). Default 65,536. */
@@ -38,7 +47,8 @@ export interface IdentifierOptions {
   readonly eofWindow?: number
   /**
    * When no signature matches: 'unsigned' (default, DROID's default) proposes only the formats that
-   * have no signature at all (binary or container); 'all' any format with that extension; 'off' none.
+   * have no binary signature (DROID's "tentative" formats, e.g. fmt/412 for a .docx that is not a
+   * ZIP); 'all' any format with that extension; 'off' none.
    */
   readonly extensionFallback?: 'unsigned' | 'all' | 'off'
   /** Work allowed per byte sequence test and per object (abstract steps ≈ bytes examined). */
@@ -79,6 +89,9 @@ export interface LoadStats {
   readonly internalSignatures: number
   readonly byteSequences: number
   readonly containerSignatures: number
+  /** Furthest byte from BOF / EOF a bounded binary sequence may need (compare with the windows). */
+  readonly maxBofReach: number
+  readonly maxEofReach: number
   readonly warnings: readonly string[]
 }
 
@@ -107,6 +120,19 @@ function compileSignature(
     }
   }
   return { id: sig.id, specific: sig.specificity !== 'Generic', sequences, quick }
+}
+
+function reaches(sigs: readonly CompiledSignature[]): { maxBofReach: number; maxEofReach: number } {
+  let maxBofReach = 0
+  let maxEofReach = 0
+  for (const s of sigs) {
+    for (const q of s.sequences) {
+      if (q.reach === Infinity) continue
+      if (q.reference === 'EOFoffset') maxEofReach = Math.max(maxEofReach, q.reach)
+      else if (q.reference === 'BOFoffset') maxBofReach = Math.max(maxBofReach, q.reach)
+    }
+  }
+  return { maxBofReach, maxEofReach }
 }
 
 const DEFAULTS = {
@@ -140,6 +166,8 @@ export class FormatIdentifier {
   private readonly priorityOver = new Map<string, Set<string>>()
   private readonly containers: CompiledContainer[]
   private readonly triggers = new Map<string, ContainerType>()
+  /** `type:path` → bytes of that part the container signatures may need (Infinity: all of it). */
+  private readonly containerNeeds = new Map<string, number>()
 
   constructor(binary: ParsedSignatureFile, container?: ParsedContainerFile, options: IdentifierOptions = {}) {
     this.options = { ...DEFAULTS, ...options }
@@ -236,6 +264,18 @@ export class FormatIdentifier {
         })
       }
       for (const t of container.def.triggers) this.triggers.set(t.puid, t.containerType)
+      for (const c of this.containers) {
+        for (const f of c.files) {
+          const key = `${c.type}:${f.path}`
+          const need = Math.max(
+            0,
+            ...f.signatures.flatMap((sig) =>
+              sig.sequences.map((q) => (q.reference === 'BOFoffset' ? q.reach : Infinity)),
+            ),
+          )
+          this.containerNeeds.set(key, Math.max(this.containerNeeds.get(key) ?? 0, need))
+        }
+      }
     }
     this.stats = {
       signatureFileVersion: binary.def.version,
@@ -245,11 +285,12 @@ export class FormatIdentifier {
       internalSignatures: this.signatures.length,
       byteSequences: this.signatures.reduce((n, s) => n + s.sequences.length, 0),
       containerSignatures: this.containers.length,
+      ...reaches(this.signatures),
       warnings: container?.warnings ?? [],
     }
   }
 
-  /** The format referential: every format of the signature file (plus container-only PUIDs). */
+  /** The format referential: every format of the binary signature file (container PUIDs are among them). */
   formats(): FormatInfo[] {
     return [...this.formatsByPuid.values()].map((r) => r.info)
   }
@@ -287,7 +328,6 @@ export class FormatIdentifier {
       throw FormatErrors.fileUnreadable(path, e)
     }
     try {
-      const { size } = await fh.stat()
       const readAt = async (offset: number, length: number): Promise<Buffer> => {
         const buf = Buffer.allocUnsafe(length)
         let done = 0
@@ -298,20 +338,25 @@ export class FormatIdentifier {
         }
         return done === length ? buf : buf.subarray(0, done)
       }
-      const headLen = Math.min(size, this.options.bofWindow)
-      const head = await readAt(0, headLen)
+      // One read gives the whole of a small file (no stat needed); a larger one needs its size.
+      const first = await readAt(0, this.options.bofWindow + 1)
+      const size = first.length <= this.options.bofWindow ? first.length : (await fh.stat()).size
+      const head = first.subarray(0, Math.min(first.length, this.options.bofWindow))
       const tailLen = Math.min(size, this.options.eofWindow)
-      const tail = size <= headLen ? head.subarray(size - tailLen) : await readAt(size - tailLen, tailLen)
+      const tail =
+        size === head.length ? head.subarray(size - tailLen) : await readAt(size - tailLen, tailLen)
       const read: RangeReader = async (offset, length) => {
         if (offset < 0 || length < 0 || offset + length > size) return undefined
+        if (offset + length <= head.length) return head.subarray(offset, offset + length)
+        const tailStart = size - tail.length
+        if (offset >= tailStart) return tail.subarray(offset - tailStart, offset - tailStart + length)
         const b = await readAt(offset, length)
         return b.length === length ? b : undefined
       }
       const filename = opts.filename ?? path
       return await this.identify(this.view(head, tail, size), read, filename)
     } catch (e) {
-      if (e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('FORMAT_'))
-        throw e
+      if (isAppError(e)) throw e
       throw FormatErrors.fileUnreadable(path, e)
     } finally {
       await fh.close()
@@ -329,8 +374,8 @@ export class FormatIdentifier {
     return { head: bof, eof, size }
   }
 
-  /** Ids of the binary signatures that match (exposed for tests and diagnostics). */
-  matchSignatures(view: ByteView, warnings: string[] = []): number[] {
+  /** Ids of the binary signatures that match. */
+  private matchSignatures(view: ByteView, warnings: string[] = []): number[] {
     const matched: number[] = []
     const budget = new Budget(0)
     const objectLimit = this.options.budgetPerObject
@@ -415,22 +460,22 @@ export class FormatIdentifier {
     // (an ODT's own binary signature has priority over x-fmt/263, yet its container must be opened).
     if (this.options.containers && rawHits.length > 0) {
       const types = new Set(rawHits.map((p) => this.triggers.get(p)).filter((t) => t !== undefined))
-      if (types.has('ZIP')) {
-        const hits = await this.matchZip(read, view.size, warnings)
+      for (const type of types) {
+        const hits = await this.matchContainers(type, read, view.size, warnings)
         if (hits.size > 0) {
           puids = this.resolvePriorities([...hits.keys()])
           method = 'container'
           matchBasis = (p) => `container ${(hits.get(p) ?? []).join(',')}`
           for (const p of puids) specific.set(p, true)
+          break
         }
       }
-      if (types.has('OLE2')) warnings.push('OLE2 container signatures are not evaluated')
     }
 
     if (method === 'none' && ext && this.options.extensionFallback !== 'off') {
       const candidates = (this.formatsByExtension.get(ext) ?? []).filter(
-        (r) =>
-          this.options.extensionFallback === 'all' || (!r.info.hasSignature && !r.info.hasContainerSignature),
+        // DROID's "tentative" formats: those without a binary signature (container ones included).
+        (r) => this.options.extensionFallback === 'all' || !r.info.hasSignature,
       )
       if (candidates.length > 0) {
         puids = this.resolvePriorities(candidates.map((r) => r.def.puid))
@@ -476,69 +521,100 @@ export class FormatIdentifier {
     }
   }
 
-  /** Container signatures of type ZIP that match: PUID → container signature ids. */
-  private async matchZip(
+  /** Opens a container: which paths exist, and a reader of their first bytes. */
+  private async openContainer(
+    type: ContainerType,
+    read: RangeReader,
+    size: number,
+    warnings: string[],
+  ): Promise<ContainerAccess | undefined> {
+    try {
+      if (type === 'ZIP') {
+        const entries = await readCentralDirectory(read, size)
+        if (!entries) {
+          warnings.push(
+            'ZIP central directory outside the available windows: container signatures not evaluated',
+          )
+          return undefined
+        }
+        const byName = new Map<string, ZipEntry>()
+        for (const e of entries) if (!byName.has(e.name)) byName.set(e.name, e)
+        return {
+          exists: (path) =>
+            path.endsWith('/') ? entries.some((e) => e.name.startsWith(path)) : byName.has(path),
+          read: async (path, limit) => {
+            const e = byName.get(path)
+            const got = e ? await readEntryPrefix(read, e, limit) : undefined
+            return got && e ? { ...got, size: e.uncompressedSize } : undefined
+          },
+        }
+      }
+      const ole = await Ole2File.open(read, size)
+      if (!ole) {
+        warnings.push('OLE2 structures outside the available windows: container signatures not evaluated')
+        return undefined
+      }
+      const byPath = new Map(ole.streams.map((st) => [st.path, st]))
+      const storages = new Set(ole.storages)
+      return {
+        exists: (path) => byPath.has(path) || storages.has(path.replace(/\/$/, '')),
+        read: async (path, limit) => {
+          const st = byPath.get(path)
+          const got = st ? await ole.readStream(st, limit) : undefined
+          return got && st ? { ...got, size: st.size } : undefined
+        },
+      }
+    } catch (e) {
+      if (e instanceof ZipFormatError || e instanceof Ole2FormatError) {
+        warnings.push(`${type} container not readable: ${e.message}`)
+        return undefined
+      }
+      throw e
+    }
+  }
+
+  /** Container signatures of one type that match: PUID → container signature ids. */
+  private async matchContainers(
+    type: ContainerType,
     read: RangeReader,
     size: number,
     warnings: string[],
   ): Promise<Map<string, number[]>> {
     const hits = new Map<string, number[]>()
-    let entries: ZipEntry[] | undefined
-    try {
-      entries = await readCentralDirectory(read, size)
-    } catch (e) {
-      if (e instanceof ZipFormatError) {
-        warnings.push(`ZIP container not readable: ${e.message}`)
-        return hits
-      }
-      throw e
-    }
-    if (!entries) {
-      warnings.push('ZIP central directory outside the available windows: container signatures not evaluated')
-      return hits
-    }
-    const byName = new Map<string, ZipEntry>()
-    for (const e of entries) if (!byName.has(e.name)) byName.set(e.name, e)
-    const exists = (path: string) =>
-      path.endsWith('/') ? entries.some((e) => e.name.startsWith(path)) : byName.has(path)
+    const access = await this.openContainer(type, read, size, warnings)
+    if (!access) return hits
     const contents = new Map<string, ByteView | null>()
-    const limit = this.options.containerEntryLimit
     const content = async (path: string): Promise<ByteView | null> => {
       const cached = contents.get(path)
       if (cached !== undefined) return cached
-      const entry = byName.get(path)
       let v: ByteView | null = null
-      if (entry) {
-        try {
-          const got = await readEntryPrefix(read, entry, limit)
-          if (got) {
-            const eof = got.complete ? got.data : Buffer.alloc(0)
-            v = { head: got.data, eof, size: got.complete ? got.data.length : entry.uncompressedSize }
-          } else {
-            warnings.push(
-              `ZIP entry ${path} not readable (outside the windows, encrypted or unsupported method)`,
-            )
-          }
-        } catch (e) {
-          if (!(e instanceof ZipFormatError)) throw e
-          warnings.push(`ZIP entry ${path} not readable: ${e.message}`)
+      const need = this.containerNeeds.get(`${type}:${path}`) ?? Infinity
+      const limit = Math.min(this.options.containerEntryLimit, need)
+      try {
+        const got = await access.read(path, limit)
+        if (got) {
+          // Without the end of the part, EOF-anchored sequences cannot match (empty EOF window).
+          v = { head: got.data, eof: got.complete ? got.data : Buffer.alloc(0), size: got.size }
+        } else {
+          warnings.push(
+            `${type} part ${path} not readable (outside the windows, encrypted or unsupported method)`,
+          )
         }
+      } catch (e) {
+        if (!(e instanceof ZipFormatError || e instanceof Ole2FormatError)) throw e
+        warnings.push(`${type} part ${path} not readable: ${e.message}`)
       }
       contents.set(path, v)
       return v
     }
     for (const c of this.containers) {
-      if (c.type !== 'ZIP') continue
-      if (!c.files.every((f) => exists(f.path))) continue
+      if (c.type !== type) continue
+      if (!c.files.every((f) => access.exists(f.path))) continue
       let ok = true
       for (const f of c.files) {
         if (f.signatures.length === 0) continue
         const v = await content(f.path)
-        if (!v) {
-          ok = false
-          break
-        }
-        if (!f.signatures.some((s) => this.matchOne(s, v, warnings))) {
+        if (!v || !f.signatures.some((s) => this.matchOne(s, v, warnings))) {
           ok = false
           break
         }

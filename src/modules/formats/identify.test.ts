@@ -13,14 +13,18 @@ import {
   type FormatIdentifier,
   type IdentifyResult,
 } from './index.js'
+import { readCentralDirectory, readEntryPrefix } from './zip.js'
 import {
   makeDocx,
+  makeExcel97,
   makeGif,
   makeJpeg,
   makeOdt,
   makePdf,
   makePng,
   makeTiff,
+  makeOle2,
+  makeWord97,
   makeXml,
   makeZip,
 } from './test-support.js'
@@ -52,6 +56,8 @@ describe('identification of real small files', () => {
     ['letter.docx', () => makeDocx(), 'fmt/412', 'container'],
     ['archive.zip', () => makeZip([{ name: 'a.txt', data: 'bonjour' }]), 'x-fmt/263', 'signature'],
     ['notes.txt', () => Buffer.from('Bonjour\n'), 'x-fmt/111', 'extension'],
+    ['letter.doc', () => makeWord97(), 'fmt/40', 'container'],
+    ['sheet.xls', () => makeExcel97(), 'fmt/61', 'container'],
   ]
   for (const [name, make, puid, method] of cases) {
     it(`${name} → ${puid} (${method})`, async () => {
@@ -99,6 +105,11 @@ describe('identification of real small files', () => {
     assert.equal((await whole(randomBytes(100), 'x.txt')).method, 'extension')
     // fmt/18 has a signature: a .pdf that is not a PDF is not called PDF.
     assert.equal((await whole(randomBytes(100), 'x.pdf')).method, 'none')
+    // DOCX formats have only container signatures: DROID proposes them for a .docx that is not a ZIP
+    // (fmt/412 itself is then dropped: fmt/1827 has priority over it).
+    const docx = await whole(randomBytes(100), 'x.docx')
+    assert.equal(docx.method, 'extension')
+    assert.deepEqual(docx.matches.map((m) => m.puid).sort(), ['fmt/1827', 'fmt/494'])
     const all = await loadFormatIdentifier({ extensionFallback: 'all' })
     const r = await all.identifyBuffer(Buffer.from('xx'), Buffer.from('xx'), { size: 2, filename: 'x.pdf' })
     assert.equal(r.method, 'extension')
@@ -193,6 +204,96 @@ describe('windows of a large object', () => {
   })
 })
 
+describe('ZIP reader', () => {
+  it('inflates exactly the requested prefix of a large, highly compressible entry', async () => {
+    const text = Buffer.from('<x>' + 'a'.repeat(300_000) + '</x>')
+    const zip = await makeZip([{ name: 'big.xml', data: text }])
+    const read = async (o: number, l: number) => zip.subarray(o, o + l)
+    const [entry] = (await readCentralDirectory(read, zip.length)) ?? []
+    assert.ok(entry && entry.method === 8)
+    const part = await readEntryPrefix(read, entry, 1_000)
+    assert.deepEqual(part?.data, text.subarray(0, 1_000))
+    assert.equal(part?.complete, false)
+    const all = await readEntryPrefix(read, entry, 1 << 20)
+    assert.deepEqual(all?.data, text)
+    assert.equal(all?.complete, true)
+  })
+
+  it('ODF manifest whose media-type sits late in the window still matches (deflated)', async () => {
+    const mime = 'application/vnd.oasis.opendocument.text'
+    const odt = await makeZip([
+      { name: 'mimetype', data: mime, compress: false },
+      {
+        name: 'META-INF/manifest.xml',
+        // media-type near the end of the 1,024-byte window, in a part much longer than the window
+        data:
+          `<?xml version="1.0"?><!--${' '.repeat(850)}--><manifest:file-entry manifest:media-type="${mime}"/>` +
+          '<manifest:file-entry/>'.repeat(2_000),
+      },
+      { name: 'content.xml', data: '<office:document-content office:version="1.2"/>' },
+    ])
+    assert.equal((await whole(odt)).puid, 'fmt/291')
+  })
+})
+
+describe('OLE2 containers', () => {
+  it('an OLE2 file matching no container signature stays fmt/111; nested storages are walked', async () => {
+    const ole = makeOle2([{ path: 'Storage/Stream', data: Buffer.from('hello') }])
+    const r = await whole(ole, 'x.ole')
+    assert.equal(r.puid, 'fmt/111')
+    assert.equal(r.method, 'signature')
+    assert.deepEqual(r.warnings, [])
+    // Container signatures on nested paths (Omnipage: PageManager/page1 + Version/Data).
+    const omnipage = (version: string) =>
+      makeOle2([
+        { path: 'PageManager/page1', data: Buffer.alloc(100) },
+        { path: 'Version/Data', data: Buffer.from(version, 'hex') },
+      ])
+    const v10 = await whole(omnipage('04010000650000004361657265204f6d6e6970616765204f50442031302e30'))
+    assert.equal(v10.method, 'container')
+    assert.deepEqual(
+      v10.matches.map((m) => m.basis),
+      ['container 48000'],
+    )
+    const v12 = await whole(omnipage('0401000000'))
+    assert.deepEqual(
+      v12.matches.map((m) => m.basis),
+      ['container 48010'],
+    )
+  })
+
+  it('a corrupt OLE2 file (FAT chain loop) keeps fmt/111 with a warning', async () => {
+    const doc = Buffer.from(makeWord97())
+    // First FAT entry after the FAT sector itself (the directory chain) made to point to itself.
+    doc.writeUInt32LE(1, 512 + 4)
+    const r = await whole(doc, 'x.doc')
+    assert.equal(r.puid, 'fmt/111')
+    assert.ok(
+      r.warnings.some((w) => w.startsWith('OLE2 container not readable')),
+      r.warnings.join('\n'),
+    )
+  })
+
+  it('a large OLE2 file identified from the file; from windows only when its parts are in them', async () => {
+    const big = makeOle2([
+      { path: 'Filler', data: randomBytes(1 << 20) },
+      { path: 'Workbook', data: Buffer.concat([Buffer.from('0908100000060500', 'hex'), Buffer.alloc(8192)]) },
+      { path: 'Filler2', data: randomBytes(1 << 20) },
+    ])
+    const p = join(dir, 'big.xls')
+    writeFileSync(p, big)
+    assert.equal((await idf.identifyFile(p)).puid, 'fmt/61')
+    const r = await idf.identifyBuffer(big.subarray(0, 65_536), big.subarray(big.length - 65_536), {
+      size: big.length,
+    })
+    assert.equal(r.puid, 'fmt/111')
+    assert.ok(
+      r.warnings.some((w) => w.includes('OLE2')),
+      r.warnings.join('\n'),
+    )
+  })
+})
+
 describe('FormatWindowCollector (tap on a stream read anyway)', () => {
   it('keeps head and tail windows in bounded memory, as a Transform', async () => {
     const pdf = makePdf('1.4')
@@ -254,7 +355,6 @@ describe('format referential', () => {
 })
 
 async function unzipEntry(zip: Buffer, name: string): Promise<string | undefined> {
-  const { readCentralDirectory, readEntryPrefix } = await import('./zip.js')
   const read = async (o: number, l: number) => zip.subarray(o, o + l)
   const entries = await readCentralDirectory(read, zip.length)
   const e = entries?.find((x) => x.name === name)

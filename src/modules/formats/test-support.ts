@@ -148,6 +148,168 @@ export async function makeDocx(): Promise<Buffer> {
   ])
 }
 
+/**
+ * A minimal OLE2 compound file (MS-CFB v3, 512-byte sectors). Streams under 4,096 bytes go to the
+ * mini stream, the others to regular sectors; `Storage/Stream` paths create one level of storage.
+ */
+export function makeOle2(streams: readonly { path: string; data: Buffer }[]): Buffer {
+  const SECTOR = 512
+  const END = 0xfffffffe
+  const FREE = 0xffffffff
+  const FATSECT = 0xfffffffd
+  type Node = {
+    name: string
+    type: 1 | 2 | 5
+    data?: Buffer
+    children: Node[]
+    start: number
+    size: number
+    id: number
+  }
+  const root: Node = { name: 'Root Entry', type: 5, children: [], start: END, size: 0, id: 0 }
+  for (const st of streams) {
+    const parts = st.path.split('/')
+    let parent = root
+    for (const dirName of parts.slice(0, -1)) {
+      let d = parent.children.find((c) => c.name === dirName && c.type === 1)
+      if (!d) {
+        d = { name: dirName, type: 1, children: [], start: 0, size: 0, id: 0 }
+        parent.children.push(d)
+      }
+      parent = d
+    }
+    parent.children.push({
+      name: parts[parts.length - 1]!,
+      type: 2,
+      data: st.data,
+      children: [],
+      start: END,
+      size: st.data.length,
+      id: 0,
+    })
+  }
+  const all: Node[] = []
+  const number = (n: Node) => {
+    n.id = all.length
+    all.push(n)
+    n.children.forEach(number)
+  }
+  number(root)
+  const ministreams = all.filter((n) => n.type === 2 && n.size < 4096)
+  const regulars = all.filter((n) => n.type === 2 && n.size >= 4096)
+  // Mini stream and mini FAT.
+  const miniParts: Buffer[] = []
+  const miniFat: number[] = []
+  for (const n of ministreams) {
+    const count = Math.max(1, Math.ceil(n.size / 64))
+    n.start = n.size === 0 ? END : miniFat.length
+    for (let i = 0; i < count; i++) miniFat.push(i === count - 1 ? END : miniFat.length + 1)
+    miniParts.push(Buffer.concat([n.data!, Buffer.alloc(count * 64 - n.size)]))
+  }
+  const miniStream = Buffer.concat(miniParts)
+  const sectorsOf = (len: number) => Math.ceil(len / SECTOR)
+  const dirSectors = sectorsOf(all.length * 128)
+  const miniFatSectors = sectorsOf(miniFat.length * 4)
+  const miniStreamSectors = sectorsOf(miniStream.length)
+  const regularSectors = regulars.reduce((k, n) => k + sectorsOf(n.size), 0)
+  const others = dirSectors + miniFatSectors + miniStreamSectors + regularSectors
+  let fatSectors = 1
+  while (fatSectors * (SECTOR / 4) < fatSectors + others) fatSectors++
+  if (fatSectors > 109) throw new Error('too large for this test writer')
+  const fat: number[] = []
+  const chainOf = (count: number): number => {
+    const start = fat.length
+    for (let i = 0; i < count; i++) fat.push(i === count - 1 ? END : fat.length + 1)
+    return count === 0 ? END : start
+  }
+  for (let i = 0; i < fatSectors; i++) fat.push(FATSECT)
+  const dirStart = chainOf(dirSectors)
+  const miniFatStart = chainOf(miniFatSectors)
+  root.start = chainOf(miniStreamSectors)
+  root.size = miniStream.length
+  for (const n of regulars) n.start = chainOf(sectorsOf(n.size))
+  while (fat.length < fatSectors * (SECTOR / 4)) fat.push(FREE)
+
+  const header = Buffer.alloc(SECTOR)
+  Buffer.from('d0cf11e0a1b11ae1', 'hex').copy(header, 0)
+  header.writeUInt16LE(0x3e, 0x18)
+  header.writeUInt16LE(3, 0x1a)
+  header.writeUInt16LE(0xfffe, 0x1c)
+  header.writeUInt16LE(9, 0x1e)
+  header.writeUInt16LE(6, 0x20)
+  header.writeUInt32LE(fatSectors, 0x2c)
+  header.writeUInt32LE(dirStart, 0x30)
+  header.writeUInt32LE(4096, 0x38)
+  header.writeUInt32LE(miniFatSectors ? miniFatStart : END, 0x3c)
+  header.writeUInt32LE(miniFatSectors, 0x40)
+  header.writeUInt32LE(END, 0x44)
+  for (let i = 0; i < 109; i++) header.writeUInt32LE(i < fatSectors ? i : FREE, 0x4c + 4 * i)
+
+  const u32s = (xs: number[], sectors: number) => {
+    const b = Buffer.alloc(sectors * SECTOR, 0xff)
+    xs.forEach((x, i) => b.writeUInt32LE(x, 4 * i))
+    return b
+  }
+  const dir = Buffer.alloc(dirSectors * SECTOR)
+  for (const n of all) {
+    const o = n.id * 128
+    const name = Buffer.from(`${n.name}\0`, 'utf16le')
+    name.copy(dir, o)
+    dir.writeUInt16LE(name.length, o + 64)
+    dir[o + 66] = n.type
+    dir[o + 67] = 1
+    dir.writeUInt32LE(FREE, o + 68)
+    dir.writeUInt32LE(FREE, o + 72)
+    dir.writeUInt32LE(n.children[0]?.id ?? FREE, o + 76)
+    dir.writeUInt32LE(n.type === 1 ? 0 : n.start, o + 116)
+    dir.writeUInt32LE(n.type === 1 ? 0 : n.size, o + 120)
+  }
+  // Siblings as a right-leaning chain (a valid, if unbalanced, tree).
+  for (const n of all) {
+    n.children.forEach((c, i) => {
+      const next = n.children[i + 1]
+      if (next) dir.writeUInt32LE(next.id, c.id * 128 + 72)
+    })
+  }
+  const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc(sectorsOf(b.length) * SECTOR - b.length)])
+  return Buffer.concat([
+    header,
+    u32s(fat, fatSectors),
+    dir,
+    u32s(miniFat, miniFatSectors),
+    pad(miniStream),
+    ...regulars.map((n) => pad(n.data!)),
+  ])
+}
+
+/** A Word 97 document skeleton: WordDocument + CompObj naming "Word.Document.8". */
+export function makeWord97(): Buffer {
+  const compObj = Buffer.concat([
+    Buffer.from('0100feff030a0000ffffffff0609020000000000c000000000000046', 'hex'),
+    Buffer.from('18000000', 'hex'),
+    Buffer.from('Microsoft Word 97-2003 Document\0', 'latin1').subarray(0, 24),
+    Buffer.from('0a000000', 'hex'),
+    Buffer.from('MSWordDoc\0', 'latin1'),
+    Buffer.from('10000000', 'hex'),
+    Buffer.from('Word.Document.8\0', 'latin1'),
+    Buffer.from('f439b271000000000000000000000000', 'hex'),
+  ])
+  const word = Buffer.alloc(5000)
+  word.writeUInt16LE(0xa5ec, 0) // FIB magic
+  return makeOle2([
+    { path: 'WordDocument', data: word },
+    { path: '\u0001CompObj', data: compObj },
+    { path: '\u0005SummaryInformation', data: Buffer.alloc(200) },
+  ])
+}
+
+/** An Excel 97 workbook skeleton: a Workbook stream starting with a BIFF8 BOF record. */
+export function makeExcel97(): Buffer {
+  const wb = Buffer.alloc(4096)
+  Buffer.from('0908100000060500', 'hex').copy(wb, 0)
+  return makeOle2([{ path: 'Workbook', data: wb }])
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Vitam SIP corpus
 

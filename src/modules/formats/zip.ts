@@ -4,7 +4,7 @@
  * directory size, bytes inflated). Reads go through a `RangeReader`, so the same code works on a file
  * (random access) and on the head/tail windows kept from a stream (ranges outside them are unknown).
  */
-import { constants, inflateRawSync } from 'node:zlib'
+import { constants, createInflateRaw } from 'node:zlib'
 
 /** Reads `length` bytes at `offset`; undefined when those bytes are not available. */
 export type RangeReader = (offset: number, length: number) => Promise<Buffer | undefined>
@@ -149,23 +149,47 @@ export async function readEntryPrefix(
     if (!data) return undefined
     return { data, complete: n === entry.uncompressedSize }
   }
-  // Deflate: read a compressed prefix, inflate what it gives, cap the output.
-  let take = Math.min(
-    entry.compressedSize,
-    entry.uncompressedSize <= limit ? entry.compressedSize : limit + 1024,
-  )
-  for (let attempt = 0; attempt < 6; attempt++) {
-    const comp = await read(dataOffset, take)
-    if (!comp) return undefined
-    try {
-      const out = inflateRawSync(comp, { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: limit })
-      const complete = take === entry.compressedSize && out.length === entry.uncompressedSize
-      return { data: out, complete }
-    } catch (e) {
-      // Output above the cap: take less input. Anything else: corrupt data.
-      if ((e as NodeJS.ErrnoException).code !== 'ERR_BUFFER_TOO_LARGE' || take <= 64) return undefined
-      take = Math.max(64, take >> 3)
-    }
+  // Deflate: deflate never shrinks data by more than a few bytes per 64 KiB block, so `limit` output
+  // bytes come from at most ~limit compressed bytes; inflate them as a stream, stopped at `limit`.
+  const take = Math.min(entry.compressedSize, limit + (limit >> 10) + 1024)
+  const comp = await read(dataOffset, take)
+  if (!comp) return undefined
+  let data: Buffer
+  try {
+    data = await inflatePrefix(comp, limit)
+  } catch {
+    return undefined
   }
-  return undefined
+  return { data, complete: data.length === entry.uncompressedSize && take === entry.compressedSize }
+}
+
+/** Inflates raw deflate data, stopping once `limit` bytes came out (memory: limit + one chunk). */
+function inflatePrefix(comp: Buffer, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const inflater = createInflateRaw({ finishFlush: constants.Z_SYNC_FLUSH })
+    const chunks: Buffer[] = []
+    let n = 0
+    let settled = false
+    const finish = () => {
+      if (settled) return
+      settled = true
+      const all = Buffer.concat(chunks, n)
+      resolve(all.length > limit ? all.subarray(0, limit) : all)
+    }
+    inflater.on('data', (c: Buffer) => {
+      chunks.push(c)
+      n += c.length
+      if (n >= limit) {
+        finish()
+        inflater.destroy()
+      }
+    })
+    inflater.on('end', finish)
+    inflater.on('error', (e) => {
+      if (settled) return
+      settled = true
+      reject(e)
+    })
+    inflater.end(comp)
+  })
 }
