@@ -35,7 +35,7 @@ const TEMP_NAME = /^\.tmp-(.*)-(\d+)-[0-9a-f]{12}$/
 const DEFAULT_GRACE_MS = 24 * 3600 * 1000
 /** Concurrency of fsync/link calls in the `parallel` mode (libuv runs 4 at a time by default). */
 const PARALLELISM = 32
-const EARLY_FLUSH_BYTES = Number(process.env.EFB ?? 16 * 1024 * 1024)
+const EARLY_FLUSH_BYTES = 64 * 1024 * 1024
 
 export interface FsStoreOptions {
   readonly id: string
@@ -584,7 +584,7 @@ class FsWriteTarget implements WriteTarget {
   }
 
   /**
-   * Large files written for a durable put: start flushing what is written every 16 MiB, in the
+   * Large files written for a durable put: start flushing what is written every 64 MiB, in the
    * background, so that the disk works while the next chunks are hashed, instead of one long flush
    * at the end (one flush at a time; its outcome is checked by the final flush).
    */
