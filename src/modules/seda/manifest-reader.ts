@@ -11,7 +11,7 @@
  */
 import type { SaxesTagNS } from 'saxes'
 import { AppError } from '../../platform/errors.js'
-import { XmlScanError, scanXml, type ScanPosition } from './xml-scanner.js'
+import { XmlScanError, ownString, scanXml, type ScanPosition } from './xml-scanner.js'
 import { SEDA_NAMESPACES, versionOfNamespace } from './version.js'
 import {
   RULE_CATEGORIES,
@@ -46,16 +46,31 @@ interface Building {
   line: number
 }
 
-function startNode(tag: SaxesTagNS, sedaNs: string): XmlElement {
-  const node: XmlElement = { name: tag.name }
-  if (tag.uri !== sedaNs) node.ns = tag.uri
+type Interner = (s: string) => string
+
+/** Names (element, attribute, namespace) are few: one private copy of each per read (see ownString). */
+function interner(): Interner {
+  const names = new Map<string, string>()
+  return (s) => {
+    let v = names.get(s)
+    if (v === undefined) {
+      v = ownString(s)
+      if (names.size < 10_000) names.set(v, v)
+    }
+    return v
+  }
+}
+
+function startNode(tag: SaxesTagNS, sedaNs: string, intern: Interner): XmlElement {
+  const node: XmlElement = { name: intern(tag.name) }
+  if (tag.uri !== sedaNs) node.ns = intern(tag.uri)
   for (const a of Object.values(tag.attributes)) {
     if (a.prefix === 'xmlns' || a.name === 'xmlns') {
       node.xmlns ??= {}
-      node.xmlns[a.prefix === 'xmlns' ? a.local : ''] = a.value
+      node.xmlns[intern(a.prefix === 'xmlns' ? a.local : '')] = intern(a.value)
     } else {
       node.attrs ??= {}
-      node.attrs[a.name] = a.value
+      node.attrs[intern(a.name)] = ownString(a.value)
     }
   }
   return node
@@ -65,19 +80,19 @@ function finishNode(b: Building): XmlElement {
   const hasElements = b.parts.some((p) => typeof p !== 'string')
   if (!hasElements) {
     const text = (b.parts as string[]).join('')
-    if (text !== '') b.node.text = text
+    if (text !== '') b.node.text = ownString(text)
   } else {
     const children: XmlElement[] = []
     let run = ''
     for (const p of b.parts) {
       if (typeof p === 'string') run += p
       else {
-        if (run.trim() !== '') children.push({ name: '#text', text: run })
+        if (run.trim() !== '') children.push({ name: '#text', text: ownString(run) })
         run = ''
         children.push(p)
       }
     }
-    if (run.trim() !== '') children.push({ name: '#text', text: run })
+    if (run.trim() !== '') children.push({ name: '#text', text: ownString(run) })
     b.node.children = children
   }
   return b.node
@@ -317,6 +332,7 @@ const HEADER_TEXT: Record<string, keyof ManifestHeader> = {
 export async function readManifest(source: XmlSource, options: ReadOptions = {}): Promise<SedaManifest> {
   let version: SedaVersion | null = null
   let sedaNs = ''
+  const intern = interner()
   const header: ManifestHeader = {
     rootName: '',
     namespace: '',
@@ -347,7 +363,7 @@ export async function readManifest(source: XmlSource, options: ReadOptions = {})
     at: ScanPosition,
     done: (e: XmlElement, line: number) => void,
   ): void => {
-    capture = [{ node: startNode(tag, sedaNs), local: tag.local, parts: [], line: at.line }]
+    capture = [{ node: startNode(tag, sedaNs, intern), local: tag.local, parts: [], line: at.line }]
     captureDone = done
     captureLine = at.line
     zones.push('capture')
@@ -399,7 +415,8 @@ export async function readManifest(source: XmlSource, options: ReadOptions = {})
   }
 
   const openUnit = (tag: SaxesTagNS, at: ScanPosition): void => {
-    const id = tag.attributes.id?.value
+    const rawId = tag.attributes.id?.value
+    const id = rawId === undefined ? undefined : ownString(rawId)
     if (id === undefined) invalid(`ArchiveUnit sans attribut id (ligne ${at.line})`, 'ArchiveUnit', at.line)
     const parent = unitStack[unitStack.length - 1]
     const unit: ArchiveUnitData = {
@@ -442,7 +459,7 @@ export async function readManifest(source: XmlSource, options: ReadOptions = {})
         openTag(tag, _depth, at) {
           const zone = zones[zones.length - 1]
           if (zone === 'capture') {
-            const node = startNode(tag, sedaNs)
+            const node = startNode(tag, sedaNs, intern)
             capture[capture.length - 1]!.parts.push(node)
             capture.push({ node, local: tag.local, parts: [], line: at.line })
             return
@@ -466,8 +483,8 @@ export async function readManifest(source: XmlSource, options: ReadOptions = {})
             }
             version = v
             sedaNs = SEDA_NAMESPACES[v]
-            header.rootName = tag.local
-            header.namespace = tag.uri
+            header.rootName = intern(tag.local)
+            header.namespace = intern(tag.uri)
             zones.push('root')
             return
           }

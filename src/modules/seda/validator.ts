@@ -16,7 +16,7 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { SaxesTagNS } from 'saxes'
 import { validateXML } from 'xmllint-wasm'
-import { XmlScanError, XmlScanStop, scanXml, type ScanPosition } from './xml-scanner.js'
+import { XmlScanError, XmlScanStop, ownString, scanXml, type ScanPosition } from './xml-scanner.js'
 import {
   sedaAssetsDir,
   sedaSchemaModel,
@@ -91,7 +91,10 @@ class SchemaFilter {
   private readonly stack: Frame[] = []
   private skipDepth = 0
   private readonly ids = new Map<string, number>()
-  private readonly refs: { value: string; line: number; element: string }[] = []
+  private readonly refValues: string[] = []
+  private readonly refLines: number[] = []
+  private readonly refElements: string[] = []
+  private readonly labels = new Map<string, string>()
 
   constructor(
     private readonly model: SedaSchemaModel,
@@ -235,6 +238,22 @@ class SchemaFilter {
     if (!f.selfClosing) this.emit(`</${f.name}>`)
   }
 
+  /** One private copy per distinct element label (see ownString). */
+  private label(element: string): string {
+    let l = this.labels.get(element)
+    if (l === undefined) {
+      l = ownString(element)
+      this.labels.set(l, l)
+    }
+    return l
+  }
+
+  private addRef(value: string, line: number, element: string): void {
+    this.refValues.push(ownString(value))
+    this.refLines.push(line)
+    this.refElements.push(this.label(element))
+  }
+
   private checkValue(kind: ValueKind, raw: string, line: number, element: string): void {
     const value = raw.trim()
     if (value === '') return // lexically invalid: libxml2 reports it
@@ -247,17 +266,18 @@ class SchemaFilter {
           line,
           element: element.split('/')[0] ?? element,
         })
-      } else this.ids.set(value, line)
+      } else this.ids.set(ownString(value), line)
     } else if (kind === 'idref') {
-      this.refs.push({ value, line, element })
+      this.addRef(value, line, element)
     } else if (kind === 'idrefs') {
-      for (const v of value.split(/\s+/)) this.refs.push({ value: v, line, element })
+      for (const v of value.split(/\s+/)) this.addRef(v, line, element)
     }
   }
 
   /** IDREFs are resolved once the whole document has been seen. */
   finish(): void {
-    for (const r of this.refs) {
+    for (let i = 0; i < this.refValues.length; i++) {
+      const r = { value: this.refValues[i]!, line: this.refLines[i]!, element: this.refElements[i]! }
       if (!this.ids.has(r.value)) {
         this.report({
           code: 'UNKNOWN_IDREF',

@@ -34,6 +34,15 @@ export function resolveLimits(partial?: Partial<XmlLimits>): XmlLimits {
 const CHUNK = 64 * 1024
 const TOKEN_SLACK = 64 * 1024
 
+/**
+ * A private copy of a string the parser produced. V8 represents substrings of 13+ characters as
+ * slices of their parent: a kept tag name or value would keep its whole input chunk alive. Anything
+ * retained beyond one event goes through this.
+ */
+export function ownString(s: string): string {
+  return s.length < 13 ? s : (s + ' ').slice(0, -1)
+}
+
 /** Thrown inside the scan to stop it; carries the issue. */
 export class XmlScanError extends Error {
   readonly issue: XmlIssue
