@@ -1,4 +1,9 @@
-import { readFileSync } from 'node:fs'
+import { createWriteStream, readFileSync } from 'node:fs'
+import { stat } from 'node:fs/promises'
+import { basename } from 'node:path'
+import { pipeline } from 'node:stream/promises'
+import { blobKeyFor } from '../modules/ingest/index.js'
+import type { ObjectRecord } from '../modules/catalog/index.js'
 import { Command, CommanderError, Option } from 'commander'
 import { loadConfig } from '../config/config.js'
 import { buildContainer, type Container } from '../main/container.js'
@@ -212,6 +217,135 @@ export function buildProgram(): Command {
       })
     })
 
+  program
+    .command('ingest <file>')
+    .description('verse un paquet SEDA (zip, tar, tar.gz) et attend le verdict ; code 1 si refusé')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .option('--contract <id>', 'contrat d’entrée, si le bordereau n’en déclare pas')
+    .action(async function (this: Command, file: string, o: { tenant: string; contract?: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'ingest.submit')
+        try {
+          await stat(file)
+        } catch {
+          throw new AppError('FILE_UNREADABLE', 'invalid', `Paquet introuvable ou illisible : ${file}`, {
+            file,
+          })
+        }
+        await c.ingest.recover(60 * 60 * 1000)
+        const r = await c.ingest.ingestFile({
+          tenantId: o.tenant,
+          packagePath: file,
+          fileName: basename(file),
+          contractId: o.contract ?? null,
+          agent: actor.id,
+        })
+        emit(g, r, () =>
+          [
+            `Entrée ${r.operationId} : ${r.status} (code ${r.replyCode})`,
+            r.status === 'OK' || r.status === 'WARNING'
+              ? `  ${r.units} unités, ${r.objects} objets numériques, ${r.physicalObjects} objets physiques, ${r.bytes} octets`
+              : '',
+            ...r.events
+              .filter((e) => e.outcome !== 'OK')
+              .map((e) => `  ${e.outcome.padEnd(7)} ${e.type} : ${e.message ?? ''}`),
+          ]
+            .filter(Boolean)
+            .join('\n'),
+        )
+        if (r.status === 'KO') process.exitCode = 1
+        else if (r.status === 'FATAL') process.exitCode = 2
+      })
+    })
+
+  program
+    .command('atr <operationId>')
+    .description('affiche l’accusé de réception (ArchiveTransferReply) d’une entrée')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, id: string, o: { tenant: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'logbook.read')
+        const atr = await c.ingest.atrOf(o.tenant, id)
+        emit(g, { operationId: id, atr }, () => atr.trimEnd())
+      })
+    })
+
+  const unit = program.command('unit').description('unités d’archives')
+  unit
+    .command('show <id>')
+    .description('une unité d’archives, ses objets et ses règles')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, id: string, o: { tenant: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'archive.read')
+        const u = await c.catalog.getUnit(o.tenant, id)
+        emit(g, u, () =>
+          [
+            `${u.title} (${u.descriptionLevel ?? '—'}) — ${u.id}`,
+            ...u.objects.map(
+              (x) => `  objet ${x.id} ${x.usage ?? ''} ${x.format ?? ''} ${x.size ?? ''} octets`,
+            ),
+            ...u.rules.map(
+              (r) =>
+                `  règle ${r.category} ${r.ruleId ?? ''} ${r.startDate ?? ''} → ${r.endDate ?? ''}${r.inherited ? ` (héritée de ${r.origin})` : ''}`,
+            ),
+          ].join('\n'),
+        )
+      })
+    })
+  unit
+    .command('search [query]')
+    .description('recherche d’unités (texte du titre)')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .option('--operation <id>', 'unités d’une entrée')
+    .option('--limit <n>', 'nombre de résultats', '50')
+    .action(async function (
+      this: Command,
+      query: string | undefined,
+      o: { tenant: string; operation?: string; limit: string },
+    ) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'archive.read')
+        const r = await c.catalog.listUnits(o.tenant, {
+          ...(query ? { text: query } : {}),
+          ...(o.operation ? { operationId: o.operation } : {}),
+          limit: Number(o.limit) || 50,
+        })
+        emit(g, r, () => [`${r.total} unité(s)`, ...r.results.map((u) => `  ${u.id}  ${u.title}`)].join('\n'))
+      })
+    })
+
+  const object = program.command('object').description('objets')
+  object
+    .command('get <id>')
+    .description('télécharge un objet numérique (empreinte vérifiée)')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .requiredOption('--out <file>', 'fichier de sortie')
+    .action(async function (this: Command, id: string, o: { tenant: string; out: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'archive.read')
+        const obj = await c.catalog.getObject(o.tenant, id)
+        if (!obj.blobId || !obj.digest) {
+          throw new AppError(
+            'OBJECT_NOT_BINARY',
+            'invalid',
+            `L'objet ${id} est un objet physique : rien à télécharger`,
+            { objectId: id },
+          )
+        }
+        const opened = await c.storage.open(blobKeyOf(o.tenant, obj), {
+          sha512: obj.digest,
+          ...(obj.size !== null ? { size: obj.size } : {}),
+        })
+        await pipeline(opened.body, createWriteStream(o.out, { flags: 'wx' }))
+        emit(
+          g,
+          { objectId: id, out: o.out, size: opened.size, sha512: obj.digest, offer: opened.offerId },
+          () => `Objet ${id} écrit dans ${o.out} (${opened.size} octets, SHA-512 vérifiée)`,
+        )
+      })
+    })
+
   const user = program.command('user').description('utilisateurs')
   user
     .command('create <name>')
@@ -339,6 +473,11 @@ export function buildProgram(): Command {
     })
 
   return program
+}
+
+/** The storage key of an ingested object: its id, under its ingest operation. */
+function blobKeyOf(tenant: string, o: ObjectRecord): string {
+  return blobKeyFor(tenant, o.operationId, o.id)
 }
 
 function adminBanner(a: { username: string; password: string }): string {

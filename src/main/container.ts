@@ -1,3 +1,4 @@
+import { join } from 'node:path'
 import type { Config } from '../config/config.js'
 import { systemClock, type Clock } from '../platform/clock.js'
 import { uuidv7Ids, type IdSource } from '../platform/ids.js'
@@ -9,6 +10,8 @@ import { AuditService } from '../modules/audit/index.js'
 import { TenancyService } from '../modules/tenancy/index.js'
 import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
+import { IngestService } from '../modules/ingest/index.js'
+import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -33,6 +36,7 @@ export interface Container {
   readonly catalog: CatalogService
   readonly storage: StorageStrategy
   readonly blobs: BlobRepository
+  readonly ingest: IngestService
   close(): Promise<void>
 }
 
@@ -62,6 +66,19 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const catalog = new CatalogService({ db })
   const storage = createStorage(config.offers, { log: log.child({ component: 'storage' }) })
   const blobs = createBlobRepository({ clock })
+  const ingest = new IngestService({
+    db,
+    audit,
+    clock,
+    ids,
+    log: log.child({ component: 'ingest' }),
+    queue,
+    referential,
+    storage,
+    blobs,
+    formats: defaultFormatIdentifier,
+    stagingRoot: join(config.home, 'staging'),
+  })
   return {
     config,
     db,
@@ -75,6 +92,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     catalog,
     storage,
     blobs,
+    ingest,
     async close() {
       await db.close()
     },

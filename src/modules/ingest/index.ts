@@ -1,0 +1,3 @@
+export { IngestService, INGEST_QUEUE, blobKeyFor, type IngestDeps } from './ingest.service.js'
+export type { IngestEvent, IngestRequest, IngestResult, IngestStatus, IngestLimits } from './ingest.types.js'
+export { normaliseDate, computeEndDate, containsHtml } from './metadata-checks.js'
