@@ -9,6 +9,8 @@ import { registerErrorHandler } from './error-handler.js'
 import { authRoutes } from './routes/auth.routes.js'
 import { logbookRoutes } from './routes/logbook.routes.js'
 import { referentialRoutes } from './routes/referential.routes.js'
+import { ingestRoutes } from './routes/ingest.routes.js'
+import { catalogRoutes } from './routes/catalog.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { placeholderPage } from './web-placeholder.js'
 
@@ -91,6 +93,8 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(tenancyRoutes, { c })
       await api.register(logbookRoutes, { c })
       await api.register(referentialRoutes, { c })
+      await api.register(ingestRoutes, { c })
+      await api.register(catalogRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

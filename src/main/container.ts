@@ -10,7 +10,7 @@ import { AuditService } from '../modules/audit/index.js'
 import { TenancyService } from '../modules/tenancy/index.js'
 import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
-import { IngestService } from '../modules/ingest/index.js'
+import { IngestService, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import {
   createBlobRepository,
@@ -46,6 +46,8 @@ export interface ContainerOptions {
   readonly log?: Logger
   /** Apply pending migrations on open (default true). */
   readonly migrate?: boolean
+  /** Crash tests only: see IngestDeps.faultPoint. */
+  readonly ingestFaultPoint?: IngestDeps['faultPoint']
 }
 
 export async function buildContainer(config: Config, opts: ContainerOptions = {}): Promise<Container> {
@@ -78,6 +80,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     blobs,
     formats: defaultFormatIdentifier,
     stagingRoot: join(config.home, 'staging'),
+    ...(opts.ingestFaultPoint ? { faultPoint: opts.ingestFaultPoint } : {}),
   })
   return {
     config,

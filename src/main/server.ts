@@ -1,6 +1,7 @@
 import { buildHttpApp } from '../http/app.js'
 import { Worker } from '../jobs/runner.js'
 import type { Container } from './container.js'
+import { registerJobHandlers } from './jobs.js'
 
 /** Role "api + worker" in one process (the embedded default); stops cleanly on SIGINT/SIGTERM. */
 export async function startServer(
@@ -14,6 +15,9 @@ export async function startServer(
       concurrency: c.config.workerConcurrency,
     },
   )
+  registerJobHandlers(worker, c)
+  // On the embedded default (one process) every ingest still RUNNING at start was cut short by a stop.
+  await c.ingest.recover(c.config.database.dialect === 'sqlite' ? 0 : 6 * 3600_000)
   worker.start()
   const url = await app.listen({ port: opts.port, host: opts.host ?? c.config.host })
   process.stdout.write(`SAEH en service sur http://localhost:${opts.port} (${url})\n`)

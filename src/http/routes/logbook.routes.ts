@@ -36,6 +36,12 @@ export async function logbookRoutes(app: FastifyInstance, opts: { c: Container }
     async (req) => {
       const tenant = await tenantOf(req, tenancy, 'logbook.read')
       const op = await audit.getOperation(tenant.id, req.params.id)
+      if (op.type === 'INGEST')
+        return {
+          ...(await opts.c.ingest.result(tenant.id, op.id)),
+          createdAt: op.createdAt,
+          updatedAt: op.updatedAt,
+        }
       return {
         operationId: op.id,
         type: op.type,

@@ -48,6 +48,10 @@ export interface IngestDeps {
   readonly containerLimits?: Partial<ContainerLimits>
   /** Objects stored in parallel. */
   readonly storeConcurrency?: number
+  /** Crash tests only: called at named points of the pipeline (a test kills the process there). */
+  readonly faultPoint?: (
+    point: 'after-sanity' | 'mid-storage' | 'after-storage-commit' | 'after-db-commit',
+  ) => void
 }
 
 /** A blocking KO: the pipeline stops, stores nothing, and answers with its ATR. */
@@ -122,6 +126,8 @@ export class IngestService {
       .where('ingest.tenant_id', '=', payload.tenantId)
       .executeTakeFirst()
     if (!row || (row.status !== 'PENDING' && row.status !== 'RUNNING')) return
+    // A RUNNING ingest here was interrupted (its worker died): remove what it may have stored, run again.
+    if (row.status === 'RUNNING') await this.removeStored(payload.tenantId, payload.operationId)
     const packagePath = this.uploadPath(payload.operationId)
     await this.deps.db.kysely
       .updateTable('ingest')
@@ -212,10 +218,12 @@ export class IngestService {
     try {
       await mkdir(ctx.staging, { recursive: true })
       await this.sanity(ctx)
+      this.deps.faultPoint?.('after-sanity')
       await this.controlSip(ctx)
       await this.checkUnits(ctx)
       await this.storeObjects(ctx)
       await this.commitAccepted(ctx)
+      this.deps.faultPoint?.('after-db-commit')
       return
     } catch (err) {
       if (!(err instanceof Refused)) {
@@ -723,6 +731,7 @@ export class IngestService {
     const m = await batch.put(mkey, createReadStream(ctx.manifestPath!, { highWaterMark: 1 << 20 }))
     ctx.manifestBlob = { key: mkey, size: m.size, sha512: m.sha512 }
     await batch.commit()
+    this.deps.faultPoint?.('after-storage-commit')
     ctx.events.push(...warnings.slice(0, 500))
     if (warnings.length > 500) {
       ctx.events.push({
@@ -972,16 +981,14 @@ export class IngestService {
           : 'Entrée refusée : rien n’a été conservé',
     })
     const atr = this.atr(ctx, status)
-    await this.deps.db.kysely
-      .transaction()
-      .execute((trx) =>
-        this.finish(trx, ctx, status, atr, {
-          units: 0,
-          objects: 0,
-          physicalObjects: 0,
-          manifestBlobId: null,
-        }),
-      )
+    await this.deps.db.kysely.transaction().execute((trx) =>
+      this.finish(trx, ctx, status, atr, {
+        units: 0,
+        objects: 0,
+        physicalObjects: 0,
+        manifestBlobId: null,
+      }),
+    )
   }
 
   private async finish(
@@ -1113,11 +1120,7 @@ export class IngestService {
       .where('created_at', '<=', cutoff)
       .execute()
     for (const s of stale) {
-      for (const offer of this.deps.storage.offers) {
-        for await (const h of offer.list(`${s.tenant_id}/${s.operation_id}/`)) {
-          await offer.delete(h.key, 'recovery of an interrupted ingest').catch(() => undefined)
-        }
-      }
+      await this.removeStored(s.tenant_id, s.operation_id)
       const ctx: Ctx = {
         op: s.operation_id,
         req: {
@@ -1147,6 +1150,15 @@ export class IngestService {
       await this.commitRefused(ctx)
     }
     return stale.length
+  }
+
+  /** Removes every binary an unfinished ingest wrote on the offers (they are under its operation's prefix). */
+  private async removeStored(tenantId: string, operationId: string): Promise<void> {
+    for (const offer of this.deps.storage.offers) {
+      for await (const h of offer.list(`${tenantId}/${operationId}/`)) {
+        await offer.delete(h.key, 'recovery of an interrupted ingest').catch(() => undefined)
+      }
+    }
   }
 
   /** Bytes of free space needed check is done by the container reader; this exposes the upload size. */

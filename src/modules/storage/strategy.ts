@@ -231,8 +231,11 @@ class Strategy implements StorageStrategy {
     return drive(key, source, legs, opts)
   }
 
-  #publishAll(staged: readonly StagedWrite[], durability: Durability): Promise<void> {
-    return Promise.all(this.offers.map((o) => o.publish(staged, durability))).then(() => undefined)
+  /** Publishes on every offer; waits for all (so a rollback never races a publish) before failing. */
+  async #publishAll(staged: readonly StagedWrite[], durability: Durability): Promise<void> {
+    const settled = await Promise.allSettled(this.offers.map((o) => o.publish(staged, durability)))
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
   }
 
   async #discardAll(staged: readonly StagedWrite[]): Promise<void> {
