@@ -14,6 +14,7 @@ export default tseslint.config(
   },
   {
     files: ['src/modules/**/*.ts', 'src/platform/**/*.ts'],
+    ignores: ['**/*.test.ts', '**/test-support.ts', '**/*.test-support.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
