@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { createReadStream } from 'node:fs'
 import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { blobKey, createStorage, type Durability } from '../src/modules/storage/index.js'
@@ -50,6 +50,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
+  const loadBefore = loadavg()[0] ?? 0
   const work = await mkdtemp(join(tmpdir(), 'saeh-bench-storage-'))
   const rows: Row[] = []
   const offersDir = join(work, 'offers')
@@ -213,8 +214,10 @@ async function main(): Promise<void> {
 
   const find = (group: string, name: string) => rows.find((r) => r.group === group && r.name === name)
   const cpu = cpus()[0]?.model ?? 'unknown CPU'
+  const load = `load average ${loadBefore.toFixed(1)} before, ${(loadavg()[0] ?? 0).toFixed(1)} after`
   console.log(
-    `\nStorage offers — ${new Date().toISOString()} — ${cpus().length} × ${cpu}, Node ${process.version}, medians of ${RUNS} runs\n`,
+    `\nStorage offers — ${new Date().toISOString()} — ${cpus().length} × ${cpu}, Node ${process.version}, ` +
+      `medians of ${RUNS} runs, ${load}\n`,
   )
   console.log('| bytes | what | time (s) | MB/s | objects/s | × baseline time |')
   console.log('|---|---|---:|---:|---:|---:|')
