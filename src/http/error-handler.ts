@@ -19,6 +19,8 @@ export function errorBody(code: string, message: string, details?: unknown) {
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
     if (err instanceof AppError) {
+      if (err.code === 'UNSUPPORTED_MEDIA_TYPE')
+        return reply.code(415).send(errorBody(err.code, err.message, err.details))
       if (err.kind === 'internal') req.log.error({ err }, 'internal error')
       const message = err.kind === 'internal' ? 'Erreur interne' : err.message
       return reply

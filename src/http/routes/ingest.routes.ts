@@ -21,9 +21,9 @@ const PACKAGE_TYPES = [
 /** Default cap on one uploaded package (the container reader enforces the finer limits). */
 export const MAX_UPLOAD_BYTES = 100 * 1024 ** 3
 
-function byteLimit(max: number): Transform {
+function byteLimit(max: number): Transform & { bytes(): number } {
   let n = 0
-  return new Transform({
+  const t = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       n += chunk.length
       if (n > max) {
@@ -40,6 +40,7 @@ function byteLimit(max: number): Transform {
       cb(null, chunk)
     },
   })
+  return Object.assign(t, { bytes: () => n })
 }
 
 export async function ingestRoutes(app: FastifyInstance, opts: { c: Container }): Promise<void> {
@@ -80,6 +81,18 @@ export async function ingestRoutes(app: FastifyInstance, opts: { c: Container })
         const c = part.fields['contract'] as { value?: unknown } | undefined
         if (!contract && typeof c?.value === 'string' && c.value) contract = c.value
       } else {
+        const type = String(req.headers['content-type'] ?? '')
+          .split(';')[0]!
+          .trim()
+          .toLowerCase()
+        if (!PACKAGE_TYPES.includes(type)) {
+          throw new AppError(
+            'UNSUPPORTED_MEDIA_TYPE',
+            'invalid',
+            `Type de contenu non pris en charge pour un versement : ${type || 'aucun'} (attendu : ${PACKAGE_TYPES.slice(0, 4).join(', ')} ou multipart/form-data)`,
+            { contentType: type },
+          )
+        }
         source = req.body as Readable
         if (!source || typeof (source as Readable).pipe !== 'function') {
           throw new AppError(
@@ -94,9 +107,17 @@ export async function ingestRoutes(app: FastifyInstance, opts: { c: Container })
         if (name?.[1]) fileName = decodeURIComponent(name[1])
       }
       try {
-        await pipeline(source, byteLimit(MAX_UPLOAD_BYTES), createWriteStream(path, { flags: 'wx' }))
+        const counter = byteLimit(MAX_UPLOAD_BYTES)
+        await pipeline(source, counter, createWriteStream(path, { flags: 'wx' }))
         if ((source as { truncated?: boolean }).truncated) {
           throw new AppError('INGEST_UPLOAD_TOO_LARGE', 'invalid', 'Paquet trop volumineux')
+        }
+        if (counter.bytes() === 0) {
+          throw new AppError(
+            'INGEST_NO_FILE',
+            'invalid',
+            'Paquet vide : envoyez le paquet (zip, tar ou tar.gz)',
+          )
         }
       } catch (err) {
         await rm(path, { force: true })
