@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { once } from 'node:events'
 import { PassThrough, type Readable } from 'node:stream'
 import {
@@ -23,7 +23,6 @@ import { CHUNK_SIZE, isSha512Hex } from './digest.js'
 import { StorageErrors } from './errors.js'
 import { validateKey, validatePrefix } from './keys.js'
 import { drive } from './tee.js'
-import { createHash } from 'node:crypto'
 import type {
   BlobHead,
   BlobStore,
