@@ -8,6 +8,13 @@ import type { IdSource } from '../../platform/ids.js'
 import type { Logger } from '../../platform/log.js'
 import { AppError, toAppError } from '../../platform/errors.js'
 import { toJson, type Db, type Executor } from '../../platform/db/create-db.js'
+import type { Insertable } from 'kysely'
+import type {
+  ArchiveUnitTable,
+  DataObjectTable,
+  UnitParentTable,
+  UnitRuleTable,
+} from '../../platform/db/schema.js'
 import type { JobQueue } from '../../platform/queue/job-queue.js'
 import { worstOutcome, type AuditService, type NewEvent } from '../audit/index.js'
 import type { ReferentialService, RuleEntry as RefRule, JsonEntry } from '../referential/index.js'
@@ -20,6 +27,8 @@ import {
   validateManifest,
   writeAtr,
   replyCodeFor,
+  type ArchiveUnitData,
+  type DataObject,
   type AtrObject,
   type AtrUnit,
   type SedaManifest,
@@ -80,6 +89,31 @@ interface Ctx {
   bytes: number
   /** System id of each object (SEDA id → id), given before storage: the storage key is built from it. */
   objSys: Map<string, string>
+  /** Each unit's Content and Management as JSON text, once checked. */
+  unitJson: Map<string, { content: string; management: string | null }>
+  /** CHECK_UNIT_SCHEMA results, computed while the manifest streams. */
+  unitSchema: Map<string, ReturnType<typeof checkUnitSchema>>
+  /** Each object's technical metadata as JSON text. */
+  objJson: Map<string, string>
+}
+
+/** Logs each phase's duration and the heap (debug level; the ingest bench reads them). */
+function phaseTimer(log: Logger, op: string): (phase: string) => void {
+  let last = process.hrtime.bigint()
+  return (phase) => {
+    const now = process.hrtime.bigint()
+    log.debug(
+      {
+        operationId: op,
+        phase,
+        ms: Number(now - last) / 1e6,
+        heapMB: Math.round(process.memoryUsage().heapUsed / 1048576),
+        rssMB: Math.round(process.memoryUsage().rss / 1048576),
+      },
+      'ingest phase',
+    )
+    last = now
+  }
 }
 
 export function blobKeyFor(tenantId: string, operationId: string, name: string): string {
@@ -213,16 +247,25 @@ export class IngestService {
       stored: new Map(),
       bytes: 0,
       objSys: new Map(),
+      unitJson: new Map(),
+      unitSchema: new Map(),
+      objJson: new Map(),
     }
     let fatal: AppError | null = null
     try {
       await mkdir(ctx.staging, { recursive: true })
+      const t = phaseTimer(this.deps.log, op)
       await this.sanity(ctx)
+      t('sanity')
       this.deps.faultPoint?.('after-sanity')
       await this.controlSip(ctx)
+      t('control')
       await this.checkUnits(ctx)
+      t('units')
       await this.storeObjects(ctx)
+      t('store')
       await this.commitAccepted(ctx)
+      t('commit')
       this.deps.faultPoint?.('after-db-commit')
       return
     } catch (err) {
@@ -361,7 +404,41 @@ export class IngestService {
       detail: 'CHECK_SEDA.OK',
       message: `Bordereau conforme au SEDA ${v.version}`,
     })
-    const m = await readManifest(path)
+    // Units are handed over one by one as the reader streams: each is checked (CHECK_UNIT_SCHEMA) and its
+    // Content kept as JSON text at once, so the object trees of a large manifest are never all in memory.
+    const units: ArchiveUnitData[] = []
+    const objects: DataObject[] = []
+    const m = await readManifest(path, {
+      onDataObject: (o) => {
+        ctx.objJson.set(
+          o.id,
+          toJson(
+            o.kind === 'physical'
+              ? { physicalDimensions: o.physicalDimensions ?? null, elements: o.elements }
+              : {
+                  uri: o.uri ?? null,
+                  formatIdentification: o.formatIdentification ?? null,
+                  fileInfo: o.fileInfo ?? null,
+                  elements: o.elements,
+                },
+          ),
+        )
+        objects.push({ ...o, elements: [] })
+      },
+      onUnit: (u) => {
+        if (u.archiveUnitRefId === undefined) {
+          ctx.unitSchema.set(u.id, checkUnitSchema(u))
+          ctx.unitJson.set(u.id, {
+            content: toJson(u.content),
+            management: u.management ? toJson(u.management) : null,
+          })
+        }
+        units.push({ ...u, content: null })
+      },
+    })
+    units.sort((a, b) => a.order - b.order)
+    m.units = units
+    m.dataObjects = objects
     ctx.manifest = m
     await this.checkHeader(ctx, m)
     const files = ctx.reader!.entries.filter((e) => !e.isDirectory).map((e) => e.name)
@@ -562,7 +639,7 @@ export class IngestService {
     const aup = await this.deps.referential.list(ctx.req.tenantId, 'archive-unit-profiles')
     for (const u of ctx.plan!.units.values()) {
       if (u.management?.updateOperation) continue
-      const s = checkUnitSchema(u)
+      const s = ctx.unitSchema.get(u.id) ?? checkUnitSchema(u)
       failures.push(...s.events)
       ctx.unitDates.set(u.id, s.dates)
       if (u.archiveUnitProfile) {
@@ -816,7 +893,7 @@ export class IngestService {
           })
           .execute()
       }
-      const objRows = []
+      let objRows: Insertable<DataObjectTable>[] = []
       for (const o of plan.objects.values()) {
         const s = ctx.stored.get(o.id)
         let blobId: string | null = null
@@ -842,28 +919,27 @@ export class IngestService {
           mime_type: s?.mime ?? null,
           filename: o.kind === 'binary' ? (o.fileInfo?.filename ?? null) : null,
           physical_id: o.kind === 'physical' ? (o.physicalId ?? null) : null,
-          metadata: toJson(
-            o.kind === 'physical'
-              ? { physicalDimensions: o.physicalDimensions ?? null, elements: o.elements }
-              : {
-                  uri: o.uri ?? null,
-                  formatIdentification: o.formatIdentification ?? null,
-                  fileInfo: o.fileInfo ?? null,
-                  elements: o.elements,
-                },
-          ),
+          metadata: ctx.objJson.get(o.id) ?? toJson({ elements: o.elements }),
           created_at: now,
         })
+        ctx.objJson.delete(o.id)
+        if (objRows.length >= 200) {
+          await trx.insertInto('data_object').values(objRows).execute()
+          objRows = []
+        }
       }
-      for (let i = 0; i < objRows.length; i += 200)
-        await trx
-          .insertInto('data_object')
-          .values(objRows.slice(i, i + 200))
-          .execute()
+      if (objRows.length > 0) await trx.insertInto('data_object').values(objRows).execute()
 
-      const unitRows = []
-      const ruleRows = []
-      const parentRows = []
+      // Rows go to the database in chunks as they are built, so that memory stays flat.
+      let unitRows: Insertable<ArchiveUnitTable>[] = []
+      let ruleRows: Insertable<UnitRuleTable>[] = []
+      let unitCount = 0
+      const flush = async () => {
+        if (unitRows.length > 0) await trx.insertInto('archive_unit').values(unitRows).execute()
+        if (ruleRows.length > 0) await trx.insertInto('unit_rule').values(ruleRows).execute()
+        unitRows = []
+        ruleRows = []
+      }
       for (const u of plan.units.values()) {
         if (u.management?.updateOperation) continue
         const sys = unitSys.get(u.id)!
@@ -875,6 +951,8 @@ export class IngestService {
           )?.value.trim() ?? ''
         const dates = ctx.unitDates.get(u.id) ?? {}
         const g = plan.groupOfUnit.get(u.id)
+        const json = ctx.unitJson.get(u.id)
+        ctx.unitJson.delete(u.id)
         unitRows.push({
           id: sys,
           tenant_id: tenant,
@@ -887,11 +965,12 @@ export class IngestService {
           originating_agency: m.managementMetadata?.originatingAgencyIdentifier?.trim() ?? null,
           submission_agency: m.managementMetadata?.submissionAgencyIdentifier?.trim() ?? null,
           object_group_id: g ? groupSys.get(g)! : null,
-          content: toJson(u.content),
-          management: u.management ? toJson(u.management) : null,
+          content: json?.content ?? toJson(u.content),
+          management: json ? json.management : u.management ? toJson(u.management) : null,
           created_at: now,
           updated_at: now,
         })
+        unitCount++
         const own = ctx.unitRules.get(u.id) ?? []
         const ps = plan.parents.get(u.id) ?? []
         const rootRules =
@@ -911,29 +990,22 @@ export class IngestService {
             data: toJson(r.data),
           })
         }
+        if (unitRows.length >= 200 || ruleRows.length >= 200) await flush()
       }
+      await flush()
+      let parentRows: Insertable<UnitParentTable>[] = []
       for (const u of plan.units.values()) {
         for (const p of plan.parents.get(u.id) ?? []) {
           parentRows.push({ tenant_id: tenant, unit_id: unitSys.get(u.id)!, parent_id: unitSys.get(p)! })
+          if (parentRows.length >= 300) {
+            await trx.insertInto('unit_parent').values(parentRows).execute()
+            parentRows = []
+          }
         }
       }
-      for (let i = 0; i < unitRows.length; i += 200)
-        await trx
-          .insertInto('archive_unit')
-          .values(unitRows.slice(i, i + 200))
-          .execute()
-      for (let i = 0; i < parentRows.length; i += 300)
-        await trx
-          .insertInto('unit_parent')
-          .values(parentRows.slice(i, i + 300))
-          .execute()
-      for (let i = 0; i < ruleRows.length; i += 200)
-        await trx
-          .insertInto('unit_rule')
-          .values(ruleRows.slice(i, i + 200))
-          .execute()
+      if (parentRows.length > 0) await trx.insertInto('unit_parent').values(parentRows).execute()
       await this.finish(trx, ctx, status, atr, {
-        units: unitRows.length,
+        units: unitCount,
         objects: binaries,
         physicalObjects: physical,
         manifestBlobId,
@@ -1145,6 +1217,9 @@ export class IngestService {
         stored: new Map(),
         bytes: 0,
         objSys: new Map(),
+        unitJson: new Map(),
+        unitSchema: new Map(),
+        objJson: new Map(),
       }
       await rm(ctx.staging, { recursive: true, force: true })
       await this.commitRefused(ctx)
