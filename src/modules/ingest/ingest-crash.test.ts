@@ -339,12 +339,7 @@ for (const dialect of testDialects()) {
         }),
     )
 
-    // BUG (ingest.service.ts): the 'mid-storage' fault point is declared in IngestDeps['faultPoint'] but
-    // the pipeline never calls it (only after-sanity, after-storage-commit and after-db-commit are
-    // called), so the child is not killed: it finishes the ingest (DONE OK) and exits with code 0, and
-    // the SIGKILL assertion fails. A todo until storeObjects calls it; the same moment is covered by
-    // the next test, which kills the child after the 2nd put by wrapping the storage batch.
-    it.todo(
+    it(
       'mid-storage (fault point): nothing visible, ingest FATAL, package can be sent again',
       { timeout: TEST_TIMEOUT_MS },
       () =>
@@ -396,11 +391,9 @@ for (const dialect of testDialects()) {
         }),
     )
 
-    // BUG (ingest.service.ts): a kill at 'after-db-commit' happens before run()'s `finally`, which is
-    // what removes SAEH_HOME/staging/<op> (the manifest copy, and for a .tar.gz the whole
-    // decompressed package.tar). The ingest is then OK, so recover() (which only looks at RUNNING
-    // ingests) does not remove it either, and nothing else at start does: the folder stays forever.
-    it.todo(
+    // A kill after the commit happens before run()'s clean-up: the next start's recover() sweeps
+    // staging folders of ingests that are no longer running.
+    it(
       'after the database commit: the next start removes the staging folder',
       { timeout: TEST_TIMEOUT_MS },
       () =>

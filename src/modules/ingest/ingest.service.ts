@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto'
 import { createWriteStream } from 'node:fs'
-import { mkdir, rm, stat } from 'node:fs/promises'
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { pipeline } from 'node:stream/promises'
 import type { Clock } from '../../platform/clock.js'
@@ -798,6 +798,7 @@ export class IngestService {
           mime: id.mimeType,
         })
         ctx.bytes += size
+        if (ctx.stored.size === 2) this.deps.faultPoint?.('mid-storage')
       }
     }
     await Promise.all(Array.from({ length: this.deps.storeConcurrency ?? 4 }, worker))
@@ -1224,7 +1225,35 @@ export class IngestService {
       await rm(ctx.staging, { recursive: true, force: true })
       await this.commitRefused(ctx)
     }
+    await this.sweepStaging()
     return stale.length
+  }
+
+  /**
+   * Removes staging folders and uploads that no live ingest needs: those of ingests that ended (a
+   * process killed after its commit never reached its clean-up) or that are unknown.
+   */
+  private async sweepStaging(): Promise<void> {
+    const root = this.deps.stagingRoot
+    const live = new Set(
+      (
+        await this.deps.db.kysely
+          .selectFrom('ingest')
+          .select('operation_id')
+          .where('status', 'in', ['PENDING', 'RUNNING'])
+          .execute()
+      ).map((r) => r.operation_id),
+    )
+    const entries = await readdir(root).catch(() => [] as string[])
+    for (const name of entries) {
+      if (name === 'uploads') {
+        for (const f of await readdir(join(root, name)).catch(() => [] as string[])) {
+          if (!live.has(f.replace(/\.sip$/, ''))) await rm(join(root, name, f), { force: true })
+        }
+      } else if (!live.has(name)) {
+        await rm(join(root, name), { recursive: true, force: true })
+      }
+    }
   }
 
   /** Removes every binary an unfinished ingest wrote on the offers (they are under its operation's prefix). */
