@@ -341,3 +341,68 @@ for (const dialect of testDialects()) {
     })
   })
 }
+
+const S3 = process.env.SAEH_TEST_S3_ENDPOINT
+if (!S3) it.skip('ingest onto an S3 offer — skipped: SAEH_TEST_S3_ENDPOINT is not set')
+else {
+  describe('ingest onto a filesystem offer and an S3 offer', () => {
+    let inst: Awaited<ReturnType<typeof createTestContainer>>
+    let c: Container
+    before(async () => {
+      process.env.AWS_ACCESS_KEY_ID = process.env.SAEH_TEST_S3_ACCESS_KEY ?? ''
+      process.env.AWS_SECRET_ACCESS_KEY = process.env.SAEH_TEST_S3_SECRET_KEY ?? ''
+      const bucket = `saeh-ingest-${randomBytes(5).toString('hex')}`
+      const dialect = process.env.SAEH_TEST_DATABASE_URL ? 'postgres' : 'sqlite'
+      const probe = await createTestContainer(dialect)
+      const fsRoot = join(probe.dir, 'fs-offer')
+      await probe.close()
+      inst = await createTestContainer(dialect, {
+        SAEH_OFFERS: `fs://${fsRoot},s3://${bucket}?endpoint=${encodeURIComponent(S3)}&region=us-east-1`,
+      })
+      c = inst.c
+      await initInstance(c)
+    })
+    after(() => inst.close())
+
+    it('stores every object on both offers and reads it back from S3 alone', async () => {
+      const path = await writeSipZip(join(inst.dir, 's3.zip'))
+      const r = await c.ingest.ingestFile({
+        tenantId: 'default',
+        packagePath: path,
+        fileName: 's3.zip',
+        agent: 'test',
+      })
+      assert.equal(r.status, 'OK', JSON.stringify(r.events.filter((e) => e.outcome !== 'OK')))
+      const unit = (await c.catalog.listUnits('default', { operationId: r.operationId })).results.find(
+        (u) => u.objects.length > 0,
+      )!
+      const obj = unit.objects[0]!
+      const s3 = c.storage.offers.find((o) => o.kind === 's3')!
+      const got = await s3.get(`default/${r.operationId}/${obj.id}`)
+      const chunks: Buffer[] = []
+      for await (const ch of got.body) chunks.push(ch as Buffer)
+      assert.ok(Buffer.concat(chunks).equals(PDF_BYTES))
+    })
+
+    it('leaves nothing on S3 when a transfer is refused', async () => {
+      const path = await writeSipZip(join(inst.dir, 's3-ko.zip'), {
+        files: [
+          { name: 'a.pdf', bytes: PDF_BYTES },
+          { name: 'b.pdf', bytes: PDF_BYTES, declaredSha512: 'cd'.repeat(64) },
+        ],
+      })
+      const r = await c.ingest.ingestFile({
+        tenantId: 'default',
+        packagePath: path,
+        fileName: 's3-ko.zip',
+        agent: 'test',
+      })
+      assert.equal(r.status, 'KO')
+      for (const offer of c.storage.offers) {
+        const keys: string[] = []
+        for await (const h of offer.list(`default/${r.operationId}/`)) keys.push(h.key)
+        assert.deepEqual(keys, [], `offer ${offer.id} holds nothing of the refused ingest`)
+      }
+    })
+  })
+}
