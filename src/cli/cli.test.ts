@@ -2,6 +2,7 @@ import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
+import { writeFileSync } from 'node:fs'
 import {
   createTestDatabase,
   testDialects,
@@ -144,6 +145,40 @@ for (const dialect of testDialects()) {
       assert.match(text.out, /ROMPU\s+c-begles/)
       const other = saeh(['logbook', 'verify', '--tenant', 'ad33'])
       assert.equal(other.code, 0)
+    })
+
+    it('replaces the platform format referential from a DROID signature file, refusing a bad one whole', async () => {
+      const ok = saeh([
+        'referential',
+        'import',
+        'formats',
+        join(import.meta.dirname, '../assets/formats/DROID_SignatureFile_V122.xml'),
+        '--json',
+      ])
+      assert.equal(ok.code, 0, ok.err)
+      assert.equal(ok.json().version, 122)
+      assert.ok(ok.json().total > 2000)
+      const bad = join(t.dir, 'bad-signatures.xml')
+      writeFileSync(
+        bad,
+        '<FFSignatureFile xmlns="http://www.nationalarchives.gov.uk/pronom/SignatureFile" Version="1"><broken',
+      )
+      const ko = saeh(['referential', 'import', 'formats', bad, '--json'])
+      assert.equal(ko.code, 1)
+      assert.equal(ko.json().error.code, 'FORMAT_SIGNATURE_FILE_INVALID')
+      const db = createDb(t.config)
+      try {
+        const n = await db.kysely
+          .selectFrom('format')
+          .select(db.kysely.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+        assert.equal(Number(n.n), ok.json().total, 'a refused file changes nothing')
+      } finally {
+        await db.close()
+      }
+      const notAdmin = saeh(['referential', 'import', 'formats', bad, '--as', 'secr', '--json'])
+      assert.equal(notAdmin.code, 1)
+      assert.equal(notAdmin.json().error.code, 'FORBIDDEN')
     })
 
     it('reports every bad setting at once, by name, and exits 2', () => {

@@ -12,7 +12,8 @@ import { startServer } from '../main/server.js'
 import { VERSION } from '../main/version.js'
 import { silentLogger, createLogger } from '../platform/log.js'
 import { migrateToLatest } from '../platform/db/migrate.js'
-import { ROLES, SYSTEM_PRINCIPAL, type Principal } from '../modules/tenancy/index.js'
+import { ROLES, SYSTEM_PRINCIPAL, isPlatformAdmin, type Principal } from '../modules/tenancy/index.js'
+import { importFormatReferential } from '../modules/formats/index.js'
 import { REFERENTIAL_KINDS, isReferentialKind } from '../modules/referential/index.js'
 import { AppError } from '../platform/errors.js'
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
@@ -147,12 +148,14 @@ export function buildProgram(): Command {
   referential
     .command('import <kind> <file>')
     .description(
-      `importe un fichier au format Vitam et remplace le référentiel du service (${REFERENTIAL_KINDS.join(', ')})`,
+      `importe un fichier au format Vitam et remplace le référentiel du service (${REFERENTIAL_KINDS.join(', ')}), ou celui de la plate-forme (formats : fichier de signatures DROID)`,
     )
-    .requiredOption('--tenant <id>', 'service d’archives')
-    .action(async function (this: Command, kind: string, file: string, o: { tenant: string }) {
-      if (!isReferentialKind(kind))
-        throw usageError(`référentiel inconnu « ${kind} » ; possibles : ${REFERENTIAL_KINDS.join(', ')}`)
+    .option('--tenant <id>', 'service d’archives (sauf pour formats)')
+    .action(async function (this: Command, kind: string, file: string, o: { tenant?: string }) {
+      if (kind !== 'formats' && !isReferentialKind(kind))
+        throw usageError(
+          `référentiel inconnu « ${kind} » ; possibles : ${REFERENTIAL_KINDS.join(', ')}, formats`,
+        )
       let bytes: Buffer
       try {
         bytes = readFileSync(file)
@@ -164,14 +167,36 @@ export function buildProgram(): Command {
           { file },
         )
       }
+      if (kind === 'formats') {
+        await withInstance(this, o, async (c, actor, g) => {
+          if (!isPlatformAdmin(actor)) {
+            throw new AppError(
+              'FORBIDDEN',
+              'forbidden',
+              'Le référentiel des formats est celui de la plate-forme : réservé à son administrateur',
+            )
+          }
+          const r = await importFormatReferential({ db: c.db, audit: c.audit }, bytes, actor.id)
+          emit(
+            g,
+            r,
+            () =>
+              `Référentiel des formats importé (signatures v${r.version}) : ${r.total} formats (${r.created} créés, ${r.updated} modifiés, ${r.deleted} supprimés) — opération ${r.operationId}`,
+          )
+        })
+        return
+      }
+      const tenantId = o.tenant
+      if (!tenantId) throw usageError('--tenant est requis pour ce référentiel')
+      if (!isReferentialKind(kind)) return
       await withInstance(this, o, async (c, actor, g) => {
-        await c.tenancy.requireAccess(actor, o.tenant, 'referential.write')
-        const r = await c.referential.import(o.tenant, kind, bytes, actor.id)
+        await c.tenancy.requireAccess(actor, tenantId, 'referential.write')
+        const r = await c.referential.import(tenantId, kind, bytes, actor.id)
         emit(
           g,
           r,
           () =>
-            `Référentiel ${kind} importé pour ${o.tenant} : ${r.total} entrées (${r.created} créées, ${r.updated} modifiées, ${r.deleted} supprimées, ${r.unchanged} inchangées) — opération ${r.operationId}`,
+            `Référentiel ${kind} importé pour ${tenantId} : ${r.total} entrées (${r.created} créées, ${r.updated} modifiées, ${r.deleted} supprimées, ${r.unchanged} inchangées) — opération ${r.operationId}`,
         )
       })
     })

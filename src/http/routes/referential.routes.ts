@@ -3,6 +3,8 @@ import type { Container } from '../../main/container.js'
 import { isReferentialKind, REFERENTIAL_KINDS } from '../../modules/referential/index.js'
 import { AppError } from '../../platform/errors.js'
 import { principalOf, tenantOf } from '../auth.js'
+import { isPlatformAdmin } from '../../modules/tenancy/index.js'
+import { importFormatReferential } from '../../modules/formats/index.js'
 
 function kindOf(kind: string) {
   if (!isReferentialKind(kind)) {
@@ -20,6 +22,41 @@ export async function referentialRoutes(app: FastifyInstance, opts: { c: Contain
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 64 * 1024 * 1024 }, (_req, body, done) =>
     done(null, body),
+  )
+
+  app.post<{ Body: Buffer }>(
+    '/referentials/formats',
+    {
+      schema: {
+        tags: ['referentials'],
+        summary: 'Importe le référentiel des formats de la plate-forme (fichier de signatures DROID, XML)',
+      },
+    },
+    async (req) => {
+      const p = principalOf(req)
+      if (!isPlatformAdmin(p)) {
+        throw new AppError(
+          'FORBIDDEN',
+          'forbidden',
+          'Le référentiel des formats est réservé à l’administrateur de la plate-forme',
+        )
+      }
+      return importFormatReferential(
+        { db: opts.c.db, audit: opts.c.audit },
+        Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        p.id,
+      )
+    },
+  )
+
+  app.get(
+    '/referentials/formats',
+    { schema: { tags: ['referentials'], summary: 'Le référentiel des formats (PRONOM)' } },
+    async (req) => {
+      principalOf(req)
+      const rows = await opts.c.db.kysely.selectFrom('format').selectAll().orderBy('puid').execute()
+      return { total: rows.length, results: rows }
+    },
   )
 
   app.post<{ Params: { kind: string }; Body: Buffer }>(

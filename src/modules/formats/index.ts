@@ -62,3 +62,4 @@ export async function identifyFile(path: string, opts: { filename?: string } = {
 export async function formats(): Promise<FormatInfo[]> {
   return (await defaultFormatIdentifier()).formats()
 }
+export { importFormatReferential, type FormatImportResult } from './format-referential.js'
