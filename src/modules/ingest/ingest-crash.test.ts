@@ -2,7 +2,7 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { sql } from 'kysely'
@@ -12,6 +12,7 @@ import {
   POSTGRES_SKIP_REASON,
   type TestDialect,
 } from '../../../test/helpers/db.js'
+import { filesUnder } from '../../../test/helpers/files.js'
 import { PDF_BYTES, writeSipZip, type SipFile } from '../../../test/helpers/sip.js'
 import { loadConfig } from '../../config/config.js'
 import { buildContainer, type Container } from '../../main/container.js'
@@ -36,18 +37,6 @@ const TEST_TIMEOUT_MS = 240_000
 const TEMP_PREFIX = '.tmp-'
 
 type CrashPoint = 'after-sanity' | 'mid-storage' | 'after-storage-commit' | 'after-db-commit' | 'batch-put-2'
-
-/** Every regular file under a folder, recursively, dot files and dot folders included. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return []
-  const out: string[] = []
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) out.push(...filesUnder(p))
-    else out.push(p)
-  }
-  return out
-}
 
 /** Five small PDFs whose digests differ (a random comment line inside each). */
 function pdfFiles(): SipFile[] {

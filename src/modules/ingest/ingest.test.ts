@@ -1,13 +1,14 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash, randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { sql } from 'kysely'
 import yazl from 'yazl'
 import { createWriteStream } from 'node:fs'
 import { once } from 'node:events'
+import { filesUnder } from '../../../test/helpers/files.js'
 import { createTestContainer } from '../../../test/helpers/container.js'
 import { testDialects, POSTGRES_SKIP_REASON } from '../../../test/helpers/db.js'
 import { PDF_BYTES, manifestXml, writeSipZip, type SipOptions } from '../../../test/helpers/sip.js'
@@ -18,18 +19,6 @@ import type { Container } from '../../main/container.js'
 import type { IngestResult } from './index.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`ingest on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
-
-/** Every regular file under a folder (an fs offer), recursively. */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return []
-  const out: string[] = []
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name)
-    if (e.isDirectory()) out.push(...filesUnder(p))
-    else out.push(p)
-  }
-  return out
-}
 
 for (const dialect of testDialects()) {
   describe(`ingest (${dialect})`, () => {
