@@ -201,6 +201,30 @@ export function buildProgram(): Command {
       })
     })
   referential
+    .command('attach <what> <id> <file>')
+    .description('attache le schéma RNG ou XSD d’un profil d’archivage (« attach profile ID FICHIER »)')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, what: string, id: string, file: string, o: { tenant: string }) {
+      if (what !== 'profile')
+        throw usageError(`« attach ${what} » inconnu : seul « attach profile ID FICHIER » existe`)
+      let bytes: Buffer
+      try {
+        bytes = readFileSync(file)
+      } catch (e) {
+        throw new AppError(
+          'FILE_UNREADABLE',
+          'invalid',
+          `Fichier illisible : ${file} (${(e as Error).message})`,
+          { file },
+        )
+      }
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'referential.write')
+        const r = await c.profiles.attach(o.tenant, id, bytes, basename(file), actor.id)
+        emit(g, r, () => `Schéma ${r.format} attaché au profil ${id} (opération ${r.operationId})`)
+      })
+    })
+  referential
     .command('load-defaults')
     .description(
       'charge les référentiels livrés avec SAEH (règles des communes, délais de communicabilité, contrats)',

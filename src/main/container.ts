@@ -10,7 +10,7 @@ import { AuditService } from '../modules/audit/index.js'
 import { TenancyService } from '../modules/tenancy/index.js'
 import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
-import { IngestService, type IngestDeps } from '../modules/ingest/index.js'
+import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import {
   createBlobRepository,
@@ -37,6 +37,7 @@ export interface Container {
   readonly storage: StorageStrategy
   readonly blobs: BlobRepository
   readonly ingest: IngestService
+  readonly profiles: ProfileSchemas
   close(): Promise<void>
 }
 
@@ -68,7 +69,9 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const catalog = new CatalogService({ db })
   const storage = createStorage(config.offers, { log: log.child({ component: 'storage' }) })
   const blobs = createBlobRepository({ clock })
+  const profiles = new ProfileSchemas({ db, audit, referential })
   const ingest = new IngestService({
+    profiles,
     db,
     audit,
     clock,
@@ -96,6 +99,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     storage,
     blobs,
     ingest,
+    profiles,
     async close() {
       await db.close()
     },

@@ -59,6 +59,16 @@ export async function referentialRoutes(app: FastifyInstance, opts: { c: Contain
     },
   )
 
+  app.put<{ Params: { id: string }; Body: Buffer }>(
+    '/referentials/profiles/:id/schema',
+    { schema: { tags: ['referentials'], summary: 'Attache le schéma RNG ou XSD d’un profil d’archivage' } },
+    async (req) => {
+      const tenant = await tenantOf(req, tenancy, 'referential.write')
+      const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
+      return opts.c.profiles.attach(tenant.id, req.params.id, body, null, principalOf(req).id)
+    },
+  )
+
   app.post<{ Params: { kind: string }; Body: Buffer }>(
     '/referentials/:kind',
     {

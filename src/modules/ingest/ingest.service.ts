@@ -37,6 +37,7 @@ import {
 import { openPackage, type PackageReader, type ContainerLimits } from './container/index.js'
 import { checkUnitSchema, DIGEST_ALGORITHMS, planPackage, type PackagePlan } from './package-checks.js'
 import { computeRules, type ComputedRule } from './rules-compute.js'
+import type { ProfileSchemas } from './profiles.js'
 import type { IngestEvent, IngestRequest, IngestResult, IngestStatus } from './ingest.types.js'
 
 export const INGEST_QUEUE = 'ingest.process'
@@ -57,6 +58,8 @@ export interface IngestDeps {
   readonly containerLimits?: Partial<ContainerLimits>
   /** Objects stored in parallel. */
   readonly storeConcurrency?: number
+  /** Archive profiles' schemas (RNG/XSD) that declared profiles are checked against. */
+  readonly profiles?: ProfileSchemas
   /** Crash tests only: called at named points of the pipeline (a test kills the process there). */
   readonly faultPoint?: (
     point: 'after-sanity' | 'mid-storage' | 'after-storage-commit' | 'after-db-commit',
@@ -581,6 +584,34 @@ export class IngestService {
             message: `Profil d'archivage inactif : ${profileId}`,
           },
         ])
+      }
+      const schema = await this.deps.profiles?.schemaOf(tenant, profileId)
+      const AP = 'CHECK_HEADER.CHECK_ARCHIVEPROFILE'
+      if (!schema) {
+        ctx.events.push({
+          type: AP,
+          outcome: 'WARNING',
+          detail: `${AP}.NO_SCHEMA.WARNING`,
+          message: `Le profil d'archivage ${profileId} n'a pas de schéma attaché : le bordereau n'a pas pu lui être confronté`,
+        })
+      } else {
+        const reason = await this.deps.profiles!.validate(schema, ctx.manifestPath!)
+        if (reason) {
+          this.refuse(ctx, [
+            {
+              type: AP,
+              outcome: 'KO',
+              detail: `${AP}.KO`,
+              message: `Bordereau non conforme au profil d'archivage ${profileId} (${schema.format}) : ${reason}`,
+            },
+          ])
+        }
+        ctx.events.push({
+          type: AP,
+          outcome: 'OK',
+          detail: `${AP}.OK`,
+          message: `Bordereau conforme au profil d'archivage ${profileId} (${schema.format})`,
+        })
       }
     } else if (allowed.length > 0) {
       this.refuse(ctx, [

@@ -395,3 +395,105 @@ else {
     })
   })
 }
+
+describe('archive profiles (sqlite)', () => {
+  let inst: Awaited<ReturnType<typeof createTestContainer>>
+  before(async () => {
+    inst = await createTestContainer('sqlite')
+    await initInstance(inst.c)
+    await inst.c.referential.import(
+      'default',
+      'profiles',
+      Buffer.from(
+        JSON.stringify([{ Identifier: 'PR-DELIB', Name: 'Délibérations', Status: 'ACTIVE', Format: 'RNG' }]),
+      ),
+      'test',
+    )
+    const contracts = await inst.c.referential.list('default', 'ingest-contracts')
+    await inst.c.referential.import(
+      'default',
+      'ingest-contracts',
+      Buffer.from(
+        JSON.stringify([
+          ...contracts.map((x) => x.body),
+          { Identifier: 'IC-PROFIL', Name: 'Avec profil', Status: 'ACTIVE', ArchiveProfiles: ['PR-DELIB'] },
+        ]),
+      ),
+      'test',
+    )
+  })
+  after(() => inst.close())
+
+  // A RelaxNG profile: any ArchiveTransfer whose Comment is exactly "Délibérations".
+  const rng = (comment: string) =>
+    `<grammar xmlns="http://relaxng.org/ns/structure/1.0" ns="fr:gouv:culture:archivesdefrance:seda:v2.2"><start><element name="ArchiveTransfer"><element name="Comment"><value>${comment}</value></element><zeroOrMore><ref name="any"/></zeroOrMore></element></start><define name="any"><element><anyName/><zeroOrMore><choice><attribute><anyName/></attribute><text/><ref name="any"/></choice></zeroOrMore></element></define></grammar>`
+  const withProfile = (comment: string) => (x: string) =>
+    x
+      .replace('<Comment>Versement de test</Comment>', `<Comment>${comment}</Comment>`)
+      .replace('<ManagementMetadata>', '<ManagementMetadata><ArchivalProfile>PR-DELIB</ArchivalProfile>')
+
+  it('refuses a bad schema file whole, and attaches a good one', async () => {
+    await assert.rejects(
+      inst.c.profiles.attach(
+        'default',
+        'PR-DELIB',
+        Buffer.from('<grammar xmlns="http://relaxng.org/ns/structure/1.0"><start><nope/></start></grammar>'),
+        'bad.rng',
+        'test',
+      ),
+      {
+        code: 'PROFILE_SCHEMA_INVALID',
+      },
+    )
+    await assert.rejects(
+      inst.c.profiles.attach('default', 'PR-NONE', Buffer.from(rng('x')), 'x.rng', 'test'),
+      { code: 'REFERENTIAL_ENTRY_NOT_FOUND' },
+    )
+    const r = await inst.c.profiles.attach(
+      'default',
+      'PR-DELIB',
+      Buffer.from(rng('Délibérations')),
+      'delib.rng',
+      'test',
+    )
+    assert.equal(r.format, 'RNG')
+  })
+
+  it('checks a declared profile: conforming accepted, non-conforming refused', async () => {
+    const ok = await writeSipZip(join(inst.dir, 'p-ok.zip'), {
+      contract: 'IC-PROFIL',
+      transformManifest: withProfile('Délibérations'),
+    })
+    const r1 = await inst.c.ingest.ingestFile({
+      tenantId: 'default',
+      packagePath: ok,
+      fileName: 'p-ok.zip',
+      agent: 't',
+    })
+    assert.equal(r1.status, 'OK', JSON.stringify(r1.events.filter((e) => e.outcome !== 'OK')))
+    assert.ok(r1.events.some((e) => e.type === 'CHECK_HEADER.CHECK_ARCHIVEPROFILE' && e.outcome === 'OK'))
+    const bad = await writeSipZip(join(inst.dir, 'p-ko.zip'), {
+      contract: 'IC-PROFIL',
+      transformManifest: withProfile('Arrêtés'),
+    })
+    const r2 = await inst.c.ingest.ingestFile({
+      tenantId: 'default',
+      packagePath: bad,
+      fileName: 'p-ko.zip',
+      agent: 't',
+    })
+    assert.equal(r2.status, 'KO')
+    const ko = r2.events.find((e) => e.outcome === 'KO')!
+    assert.equal(ko.type, 'CHECK_HEADER.CHECK_ARCHIVEPROFILE')
+    assert.match(ko.message ?? '', /PR-DELIB/)
+    const none = await writeSipZip(join(inst.dir, 'p-none.zip'), { contract: 'IC-PROFIL' })
+    const r3 = await inst.c.ingest.ingestFile({
+      tenantId: 'default',
+      packagePath: none,
+      fileName: 'p-none.zip',
+      agent: 't',
+    })
+    assert.equal(r3.status, 'KO')
+    assert.match(r3.events.find((e) => e.outcome === 'KO')!.type, /CHECK_IC_AP_RELATION/)
+  })
+})

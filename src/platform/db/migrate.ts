@@ -4,6 +4,7 @@ import type { Db, DialectName } from './create-db.js'
 import { foundation } from './migrations/2026-11-28T15-00_foundation.js'
 import { catalog } from './migrations/2026-11-28T16-00_catalog.js'
 import { agencyExtra } from './migrations/2026-11-29T09-00_agency-extra.js'
+import { profileSchema } from './migrations/2026-11-29T10-00_profile-schema.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
 function allMigrations(d: DialectName): Record<string, Migration> {
@@ -11,6 +12,7 @@ function allMigrations(d: DialectName): Record<string, Migration> {
     '2026-11-28T15-00_foundation': foundation(d),
     '2026-11-28T16-00_catalog': catalog(d),
     '2026-11-29T09-00_agency-extra': agencyExtra(d),
+    '2026-11-29T10-00_profile-schema': profileSchema(d),
   }
 }
 

@@ -266,7 +266,18 @@ export interface UnitRuleTable {
   data: unknown
 }
 
+export interface ProfileSchemaTable {
+  tenant_id: string
+  profile_id: string
+  format: 'RNG' | 'XSD'
+  file_name: string | null
+  content: string
+  sha512: string
+  attached_at: string
+}
+
 export interface CatalogSchema {
+  profile_schema: ProfileSchemaTable
   ingest: IngestTable
   object_group: ObjectGroupTable
   archive_unit: ArchiveUnitTable
