@@ -31,10 +31,22 @@ function ingestOne(
   sip: string,
   extra: string[] = [],
 ): { wallMs: number; maxRssMB: number; status: string; units: number; objects: number } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/ingest-one.ts', sip, ...extra], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  })
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--max-semi-space-size=2',
+      ...(process.env.SAEH_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      'bench/ingest-one.ts',
+      sip,
+      ...extra,
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+    },
+  )
   const line = r.stdout.trim().split('\n').pop() ?? ''
   try {
     return JSON.parse(line)

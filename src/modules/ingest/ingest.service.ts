@@ -832,7 +832,7 @@ export class IngestService {
         if (ctx.stored.size === 2) this.deps.faultPoint?.('mid-storage')
       }
     }
-    await Promise.all(Array.from({ length: this.deps.storeConcurrency ?? 4 }, worker))
+    await Promise.all(Array.from({ length: this.deps.storeConcurrency ?? 8 }, worker))
     if (failures.length > 0) this.refuse(ctx, [...failures, ...warnings])
     // The manifest itself is kept on the offers, beside the objects.
     const mkey = blobKeyFor(ctx.req.tenantId, ctx.op, 'manifest.xml')
