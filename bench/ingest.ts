@@ -35,6 +35,7 @@ function ingestOne(
     process.execPath,
     [
       '--max-semi-space-size=2',
+      '--max-old-space-size=512',
       ...(process.env.SAEH_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       '--import',
       'tsx',
