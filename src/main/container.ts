@@ -67,6 +67,52 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const queue = new JobQueue({ db, clock, ids })
   const referential = new ReferentialService({ db, audit, clock })
   const catalog = new CatalogService({ db })
+  // The referentials know the catalogue only through these hooks: contracts may name existing units,
+  // and a rule or an agency that archives still use cannot be removed by a re-import.
+  referential.registerReferenceResolver('units', async (trx, tenantId, ids) =>
+    ids.length === 0
+      ? []
+      : (
+          await trx
+            .selectFrom('archive_unit')
+            .select('id')
+            .where('tenant_id', '=', tenantId)
+            .where('id', 'in', [...ids])
+            .execute()
+        ).map((r) => r.id),
+  )
+  referential.registerInUseChecker(
+    'rules',
+    async (trx, tenantId, ids) =>
+      ids.length === 0
+        ? []
+        : (
+            await trx
+              .selectFrom('unit_rule')
+              .select('rule_id')
+              .distinct()
+              .where('tenant_id', '=', tenantId)
+              .where('rule_id', 'in', [...ids])
+              .execute()
+          ).map((r) => r.rule_id!),
+    { label: 'des unités d’archives' },
+  )
+  referential.registerInUseChecker(
+    'agencies',
+    async (trx, tenantId, ids) =>
+      ids.length === 0
+        ? []
+        : (
+            await trx
+              .selectFrom('archive_unit')
+              .select('originating_agency')
+              .distinct()
+              .where('tenant_id', '=', tenantId)
+              .where('originating_agency', 'in', [...ids])
+              .execute()
+          ).map((r) => r.originating_agency!),
+    { label: 'des unités d’archives (service producteur)' },
+  )
   const storage = createStorage(config.offers, { log: log.child({ component: 'storage' }) })
   const blobs = createBlobRepository({ clock })
   const profiles = new ProfileSchemas({ db, audit, referential })

@@ -98,6 +98,8 @@ interface Ctx {
   unitSchema: Map<string, ReturnType<typeof checkUnitSchema>>
   /** Each object's technical metadata as JSON text. */
   objJson: Map<string, string>
+  /** The contract's LinkParentId: the existing unit the package's root units are attached under. */
+  linkParent?: string
 }
 
 /** Logs each phase's duration and the heap (debug level; the ingest bench reads them). */
@@ -628,6 +630,48 @@ export class IngestService {
   /** CHECK_ATTACHEMENT: units that stand for existing ones must exist in the tenant. */
   private async checkAttachments(ctx: Ctx): Promise<void> {
     const attach = [...ctx.plan!.units.values()].filter((u) => u.management?.updateOperation)
+    const body = (ctx.contract?.body ?? {}) as { CheckParentLink?: string; LinkParentId?: string }
+    const policy = body.CheckParentLink ?? 'AUTHORIZED'
+    const A = 'CHECK_ATTACHEMENT'
+    if (attach.length > 0 && policy === 'UNAUTHORIZED') {
+      this.refuse(ctx, [
+        {
+          type: A,
+          outcome: 'KO',
+          detail: `${A}.UNAUTHORIZED.KO`,
+          message: `Le contrat d'entrée ${ctx.contract?.identifier} n'autorise pas le rattachement à des unités existantes (unité ${attach[0]!.id})`,
+        },
+      ])
+    }
+    if (body.LinkParentId) {
+      const parent = await this.deps.db.kysely
+        .selectFrom('archive_unit')
+        .select('id')
+        .where('tenant_id', '=', ctx.req.tenantId)
+        .where('id', '=', body.LinkParentId)
+        .executeTakeFirst()
+      if (!parent) {
+        this.refuse(ctx, [
+          {
+            type: A,
+            outcome: 'KO',
+            detail: `${A}.LINK_PARENT_UNKNOWN.KO`,
+            message: `L'unité de rattachement ${body.LinkParentId} du contrat ${ctx.contract?.identifier} n'existe pas dans ce service`,
+          },
+        ])
+      }
+      ctx.linkParent = body.LinkParentId
+    }
+    if (policy === 'REQUIRED' && attach.length === 0 && !body.LinkParentId) {
+      this.refuse(ctx, [
+        {
+          type: A,
+          outcome: 'KO',
+          detail: `${A}.REQUIRED.KO`,
+          message: `Le contrat d'entrée ${ctx.contract?.identifier} exige le rattachement à une unité existante ; le bordereau n'en déclare aucun`,
+        },
+      ])
+    }
     for (const u of attach) {
       const upd = u.management!.updateOperation!
       if ('systemId' in upd) {
@@ -1027,7 +1071,11 @@ export class IngestService {
       await flush()
       let parentRows: Insertable<UnitParentTable>[] = []
       for (const u of plan.units.values()) {
-        for (const p of plan.parents.get(u.id) ?? []) {
+        const own = plan.parents.get(u.id) ?? []
+        if (own.length === 0 && ctx.linkParent && !u.management?.updateOperation) {
+          parentRows.push({ tenant_id: tenant, unit_id: unitSys.get(u.id)!, parent_id: ctx.linkParent })
+        }
+        for (const p of own) {
           parentRows.push({ tenant_id: tenant, unit_id: unitSys.get(u.id)!, parent_id: unitSys.get(p)! })
           if (parentRows.length >= 300) {
             await trx.insertInto('unit_parent').values(parentRows).execute()

@@ -497,3 +497,84 @@ describe('archive profiles (sqlite)', () => {
     assert.match(r3.events.find((e) => e.outcome === 'KO')!.type, /CHECK_IC_AP_RELATION/)
   })
 })
+
+describe('attachments under the contract (sqlite)', () => {
+  let inst: Awaited<ReturnType<typeof createTestContainer>>
+  let n = 0
+  const ingestWith = async (contract: string, o: SipOptions = {}) =>
+    inst.c.ingest.ingestFile({
+      tenantId: 'default',
+      packagePath: await writeSipZip(join(inst.dir, `att-${++n}.zip`), { contract, ...o }),
+      fileName: `att-${n}.zip`,
+      agent: 't',
+    })
+  const setContracts = async (extra: object[]) => {
+    const base = (await inst.c.referential.list('default', 'ingest-contracts')).filter(
+      (x) => x.identifier === 'IC-DEFAUT',
+    )
+    await inst.c.referential.import(
+      'default',
+      'ingest-contracts',
+      Buffer.from(JSON.stringify([...base.map((x) => x.body), ...extra])),
+      't',
+    )
+  }
+  before(async () => {
+    inst = await createTestContainer('sqlite')
+    await initInstance(inst.c)
+  })
+  after(() => inst.close())
+
+  it('attaches a package under the contract’s LinkParentId, and enforces CheckParentLink', async () => {
+    const first = await ingestWith('IC-DEFAUT')
+    assert.equal(first.status, 'OK')
+    const fonds = (
+      await inst.c.catalog.listUnits('default', { operationId: first.operationId })
+    ).results.find((u) => u.parentIds.length === 0)!
+    await setContracts([
+      { Identifier: 'IC-LINK', Name: 'Rattaché', Status: 'ACTIVE', LinkParentId: fonds.id },
+      { Identifier: 'IC-REQ', Name: 'Rattachement exigé', Status: 'ACTIVE', CheckParentLink: 'REQUIRED' },
+      { Identifier: 'IC-NO', Name: 'Sans rattachement', Status: 'ACTIVE', CheckParentLink: 'UNAUTHORIZED' },
+    ])
+    const linked = await ingestWith('IC-LINK')
+    assert.equal(linked.status, 'OK', JSON.stringify(linked.events.filter((e) => e.outcome !== 'OK')))
+    const root = (
+      await inst.c.catalog.listUnits('default', { operationId: linked.operationId })
+    ).results.find((u) => u.title.startsWith('Délibérations'))!
+    assert.deepEqual(root.parentIds, [fonds.id])
+    const required = await ingestWith('IC-REQ')
+    assert.equal(required.status, 'KO')
+    assert.match(required.events.find((e) => e.outcome === 'KO')!.message ?? '', /exige le rattachement/)
+    const attach = (x: string) =>
+      x.replace(
+        '<DescriptiveMetadata>',
+        `<DescriptiveMetadata><ArchiveUnit id="EXISTING"><Management><UpdateOperation><SystemId>${fonds.id}</SystemId></UpdateOperation></Management><Content><DescriptionLevel>Fonds</DescriptionLevel><Title>Fonds existant</Title></Content><ArchiveUnit id="REF"><ArchiveUnitRefId>ROOT</ArchiveUnitRefId></ArchiveUnit></ArchiveUnit>`,
+      )
+    const withAttach = await ingestWith('IC-REQ', { transformManifest: attach })
+    assert.equal(withAttach.status, 'OK', JSON.stringify(withAttach.events.filter((e) => e.outcome !== 'OK')))
+    const refused = await ingestWith('IC-NO', { transformManifest: attach })
+    assert.equal(refused.status, 'KO')
+    assert.match(
+      refused.events.find((e) => e.outcome === 'KO')!.detail ?? '',
+      /CHECK_ATTACHEMENT.UNAUTHORIZED/,
+    )
+  })
+
+  it('refuses a rules import that would remove a rule archived units still use', async () => {
+    const csv =
+      'RuleId,RuleType,RuleValue,RuleDescription,RuleDuration,RuleMeasurement\n' +
+      'ACC-00003,AccessRule,Relations extérieures,25 ans,25,YEAR\n'
+    await assert.rejects(
+      inst.c.referential.import('default', 'rules', Buffer.from(csv), 't'),
+      (e: { code: string; message: string }) => {
+        assert.equal(e.code, 'REFERENTIAL_IN_USE')
+        assert.match(e.message, /APP-COM-0001/)
+        return true
+      },
+    )
+    assert.ok(
+      (await inst.c.referential.list('default', 'rules')).some((r) => r.ruleId === 'APP-COM-0001'),
+      'nothing changed',
+    )
+  })
+})
