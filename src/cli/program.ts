@@ -38,6 +38,20 @@ async function withInstance<O>(cmd: Command, opts: O, fn: Action<O>): Promise<vo
   }
 }
 
+/** Reads a file named on the command line; a missing or unreadable one is refused by name. */
+function readInputFile(file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (e) {
+    throw new AppError(
+      'FILE_UNREADABLE',
+      'invalid',
+      `Fichier illisible : ${file} (${(e as Error).message})`,
+      { file },
+    )
+  }
+}
+
 function readStdin(): string {
   try {
     return readFileSync(0, 'utf8').replace(/\r?\n$/, '')
@@ -156,17 +170,7 @@ export function buildProgram(): Command {
         throw usageError(
           `référentiel inconnu « ${kind} » ; possibles : ${REFERENTIAL_KINDS.join(', ')}, formats`,
         )
-      let bytes: Buffer
-      try {
-        bytes = readFileSync(file)
-      } catch (e) {
-        throw new AppError(
-          'FILE_UNREADABLE',
-          'invalid',
-          `Fichier illisible : ${file} (${(e as Error).message})`,
-          { file },
-        )
-      }
+      const bytes = readInputFile(file)
       if (kind === 'formats') {
         await withInstance(this, o, async (c, actor, g) => {
           if (!isPlatformAdmin(actor)) {
@@ -207,17 +211,7 @@ export function buildProgram(): Command {
     .action(async function (this: Command, what: string, id: string, file: string, o: { tenant: string }) {
       if (what !== 'profile')
         throw usageError(`« attach ${what} » inconnu : seul « attach profile ID FICHIER » existe`)
-      let bytes: Buffer
-      try {
-        bytes = readFileSync(file)
-      } catch (e) {
-        throw new AppError(
-          'FILE_UNREADABLE',
-          'invalid',
-          `Fichier illisible : ${file} (${(e as Error).message})`,
-          { file },
-        )
-      }
+      const bytes = readInputFile(file)
       await withInstance(this, o, async (c, actor, g) => {
         await c.tenancy.requireAccess(actor, o.tenant, 'referential.write')
         const r = await c.profiles.attach(o.tenant, id, bytes, basename(file), actor.id)
