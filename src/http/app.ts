@@ -75,6 +75,17 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
     } catch {
       checks.database = 'unavailable'
     }
+    // Each offer answers a metadata read (no write): an offer that is down shows here by name.
+    await Promise.all(
+      c.storage.offers.map(async (o) => {
+        try {
+          await o.head('health/probe')
+          checks[`offer:${o.id}`] = 'ok'
+        } catch {
+          checks[`offer:${o.id}`] = 'unavailable'
+        }
+      }),
+    )
     const ok = Object.values(checks).every((v) => v === 'ok')
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', version: VERSION, checks })
   })

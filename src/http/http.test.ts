@@ -75,6 +75,7 @@ for (const dialect of testDialects()) {
       const h = await app.inject({ url: '/health' })
       assert.equal(h.statusCode, 200)
       assert.equal(h.json().status, 'ok')
+      assert.deepEqual(Object.keys(h.json().checks).sort(), ['database', 'offer:fs-1', 'offer:fs-2'])
       const home = await app.inject({ url: '/' })
       assert.equal(home.statusCode, 200)
       assert.match(home.body, /Système d'archivage électronique hybride/)
@@ -91,6 +92,23 @@ for (const dialect of testDialects()) {
         '/api/v1/operations/{id}',
       ]) {
         assert.ok(doc.paths[p], `OpenAPI documents ${p}`)
+      }
+    })
+
+    it('reports an offer that is down in /health, by name', async () => {
+      const { rm, writeFile } = await import('node:fs/promises')
+      const offer = inst.c.config.offers[1]!
+      if (offer.kind !== 'fs') return
+      await rm(offer.root, { recursive: true, force: true })
+      await writeFile(offer.root, 'not a folder any more')
+      try {
+        const h = await app.inject({ url: '/health' })
+        assert.equal(h.statusCode, 503)
+        assert.equal(h.json().checks['offer:fs-2'], 'unavailable')
+        assert.equal(h.json().checks['offer:fs-1'], 'ok')
+      } finally {
+        await rm(offer.root, { force: true })
+        await inst.c.storage.checkOffers()
       }
     })
 
