@@ -296,6 +296,11 @@ export class IngestService {
     await this.commitRefused(ctx)
   }
 
+  /** Refuses with one KO event. */
+  private refuseWith(ctx: Ctx, type: string, detail: string, message: string): never {
+    this.refuse(ctx, [{ type, outcome: 'KO', detail, message }])
+  }
+
   private refuse(ctx: Ctx, events: IngestEvent[]): never {
     ctx.events.push(...events)
     throw new Refused()
@@ -353,14 +358,12 @@ export class IngestService {
     // Vitam refuses '+' in entry names (STP_UPLOAD_SIP); so do we, so that packages move between both.
     const plus = reader.entries.find((e) => e.name.includes('+'))
     if (plus) {
-      this.refuse(ctx, [
-        {
-          type: 'CHECK_CONTAINER',
-          outcome: 'KO',
-          detail: 'CHECK_CONTAINER.CONTAINER_UNSAFE_ENTRY.KO',
-          message: `Le paquet « ${ctx.req.fileName} » contient un nom de fichier avec « + », refusé : « ${plus.name} »`,
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        'CHECK_CONTAINER',
+        'CHECK_CONTAINER.CONTAINER_UNSAFE_ENTRY.KO',
+        `Le paquet « ${ctx.req.fileName} » contient un nom de fichier avec « + », refusé : « ${plus.name} »`,
+      )
     }
     ctx.events.push({
       type: 'CHECK_CONTAINER',
@@ -388,7 +391,7 @@ export class IngestService {
       ])
     }
     const v = await detectSedaVersion(path)
-    if (!v.ok) this.refuse(ctx, [{ type: 'CHECK_SEDA', outcome: 'KO', detail: v.detail, message: v.message }])
+    if (!v.ok) this.refuseWith(ctx, 'CHECK_SEDA', v.detail, v.message)
     ctx.version = v.version
     const valid = await validateManifest(path, v.version)
     if (!valid.valid) {
@@ -467,25 +470,21 @@ export class IngestService {
     const submission = mm?.submissionAgencyIdentifier?.trim()
     const AGENT = 'CHECK_HEADER.CHECK_AGENT'
     if (!originating) {
-      this.refuse(ctx, [
-        {
-          type: AGENT,
-          outcome: 'KO',
-          detail: `${AGENT}.EMPTY_REQUIRED_FIELD.KO`,
-          message: 'Service producteur (OriginatingAgencyIdentifier) absent du bordereau',
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        AGENT,
+        `${AGENT}.EMPTY_REQUIRED_FIELD.KO`,
+        'Service producteur (OriginatingAgencyIdentifier) absent du bordereau',
+      )
     }
     const unknown = [originating, submission].filter((a): a is string => !!a && !agencies.has(a))
     if (unknown.length > 0) {
-      this.refuse(ctx, [
-        {
-          type: AGENT,
-          outcome: 'KO',
-          detail: `${AGENT}.UNKNOWN.KO`,
-          message: `Service(s) inconnu(s) du référentiel des services agents : ${[...new Set(unknown)].join(', ')}`,
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        AGENT,
+        `${AGENT}.UNKNOWN.KO`,
+        `Service(s) inconnu(s) du référentiel des services agents : ${[...new Set(unknown)].join(', ')}`,
+      )
     }
     ctx.events.push({
       type: AGENT,
@@ -498,48 +497,40 @@ export class IngestService {
     const declared = m.header.archivalAgreement?.trim() || null
     const given = ctx.req.contractId?.trim() || null
     if (declared && given && declared !== given) {
-      this.refuse(ctx, [
-        {
-          type: CONTRACT,
-          outcome: 'KO',
-          detail: `${CONTRACT}.DIFF.KO`,
-          message: `Le bordereau déclare le contrat ${declared}, la demande ${given}`,
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        CONTRACT,
+        `${CONTRACT}.DIFF.KO`,
+        `Le bordereau déclare le contrat ${declared}, la demande ${given}`,
+      )
     }
     const contractId = declared ?? given
     if (!contractId) {
-      this.refuse(ctx, [
-        {
-          type: CONTRACT,
-          outcome: 'KO',
-          detail: `${CONTRACT}.CONTRACT_NOT_FOUND.KO`,
-          message: "Aucun contrat d'entrée (ArchivalAgreement) dans le bordereau ni dans la demande",
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        CONTRACT,
+        `${CONTRACT}.CONTRACT_NOT_FOUND.KO`,
+        "Aucun contrat d'entrée (ArchivalAgreement) dans le bordereau ni dans la demande",
+      )
     }
     const contract = (await this.deps.referential.list(tenant, 'ingest-contracts')).find(
       (c) => c.identifier === contractId,
     )
     if (!contract) {
-      this.refuse(ctx, [
-        {
-          type: CONTRACT,
-          outcome: 'KO',
-          detail: `${CONTRACT}.CONTRACT_UNKNOWN.KO`,
-          message: `Contrat d'entrée inconnu : ${contractId}`,
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        CONTRACT,
+        `${CONTRACT}.CONTRACT_UNKNOWN.KO`,
+        `Contrat d'entrée inconnu : ${contractId}`,
+      )
     }
     if (contract.status !== 'ACTIVE') {
-      this.refuse(ctx, [
-        {
-          type: CONTRACT,
-          outcome: 'KO',
-          detail: `${CONTRACT}.CONTRACT_INACTIVE.KO`,
-          message: `Contrat d'entrée inactif : ${contractId}`,
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        CONTRACT,
+        `${CONTRACT}.CONTRACT_INACTIVE.KO`,
+        `Contrat d'entrée inactif : ${contractId}`,
+      )
     }
     ctx.contract = contract
     ctx.events.push({
@@ -555,37 +546,21 @@ export class IngestService {
     const profileId = mm?.archivalProfile?.trim() || null
     if (profileId) {
       if (allowed.length > 0 && !allowed.includes(profileId)) {
-        this.refuse(ctx, [
-          {
-            type: REL,
-            outcome: 'KO',
-            detail: `${REL}.DIFF.KO`,
-            message: `Le profil d'archivage ${profileId} n'est pas autorisé par le contrat ${contractId} (${allowed.join(', ')})`,
-          },
-        ])
+        this.refuseWith(
+          ctx,
+          REL,
+          `${REL}.DIFF.KO`,
+          `Le profil d'archivage ${profileId} n'est pas autorisé par le contrat ${contractId} (${allowed.join(', ')})`,
+        )
       }
       const profile = (await this.deps.referential.list(tenant, 'profiles')).find(
         (p) => p.identifier === profileId,
       )
       if (!profile) {
-        this.refuse(ctx, [
-          {
-            type: REL,
-            outcome: 'KO',
-            detail: `${REL}.UNKNOWN.KO`,
-            message: `Profil d'archivage inconnu : ${profileId}`,
-          },
-        ])
+        this.refuseWith(ctx, REL, `${REL}.UNKNOWN.KO`, `Profil d'archivage inconnu : ${profileId}`)
       }
       if (profile.status !== 'ACTIVE') {
-        this.refuse(ctx, [
-          {
-            type: REL,
-            outcome: 'KO',
-            detail: `${REL}.INACTIVE.KO`,
-            message: `Profil d'archivage inactif : ${profileId}`,
-          },
-        ])
+        this.refuseWith(ctx, REL, `${REL}.INACTIVE.KO`, `Profil d'archivage inactif : ${profileId}`)
       }
       const schema = await this.deps.profiles?.schemaOf(tenant, profileId)
       const AP = 'CHECK_HEADER.CHECK_ARCHIVEPROFILE'
@@ -599,14 +574,12 @@ export class IngestService {
       } else {
         const reason = await this.deps.profiles!.validate(schema, ctx.manifestPath!)
         if (reason) {
-          this.refuse(ctx, [
-            {
-              type: AP,
-              outcome: 'KO',
-              detail: `${AP}.KO`,
-              message: `Bordereau non conforme au profil d'archivage ${profileId} (${schema.format}) : ${reason}`,
-            },
-          ])
+          this.refuseWith(
+            ctx,
+            AP,
+            `${AP}.KO`,
+            `Bordereau non conforme au profil d'archivage ${profileId} (${schema.format}) : ${reason}`,
+          )
         }
         ctx.events.push({
           type: AP,
@@ -616,14 +589,12 @@ export class IngestService {
         })
       }
     } else if (allowed.length > 0) {
-      this.refuse(ctx, [
-        {
-          type: REL,
-          outcome: 'KO',
-          detail: `${REL}.EMPTY_REQUIRED_FIELD.KO`,
-          message: `Le contrat ${contractId} exige un profil d'archivage (${allowed.join(', ')}), le bordereau n'en déclare pas`,
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        REL,
+        `${REL}.EMPTY_REQUIRED_FIELD.KO`,
+        `Le contrat ${contractId} exige un profil d'archivage (${allowed.join(', ')}), le bordereau n'en déclare pas`,
+      )
     }
   }
 
@@ -634,14 +605,12 @@ export class IngestService {
     const policy = body.CheckParentLink ?? 'AUTHORIZED'
     const A = 'CHECK_ATTACHEMENT'
     if (attach.length > 0 && policy === 'UNAUTHORIZED') {
-      this.refuse(ctx, [
-        {
-          type: A,
-          outcome: 'KO',
-          detail: `${A}.UNAUTHORIZED.KO`,
-          message: `Le contrat d'entrée ${ctx.contract?.identifier} n'autorise pas le rattachement à des unités existantes (unité ${attach[0]!.id})`,
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        A,
+        `${A}.UNAUTHORIZED.KO`,
+        `Le contrat d'entrée ${ctx.contract?.identifier} n'autorise pas le rattachement à des unités existantes (unité ${attach[0]!.id})`,
+      )
     }
     if (body.LinkParentId) {
       const parent = await this.deps.db.kysely
@@ -651,26 +620,22 @@ export class IngestService {
         .where('id', '=', body.LinkParentId)
         .executeTakeFirst()
       if (!parent) {
-        this.refuse(ctx, [
-          {
-            type: A,
-            outcome: 'KO',
-            detail: `${A}.LINK_PARENT_UNKNOWN.KO`,
-            message: `L'unité de rattachement ${body.LinkParentId} du contrat ${ctx.contract?.identifier} n'existe pas dans ce service`,
-          },
-        ])
+        this.refuseWith(
+          ctx,
+          A,
+          `${A}.LINK_PARENT_UNKNOWN.KO`,
+          `L'unité de rattachement ${body.LinkParentId} du contrat ${ctx.contract?.identifier} n'existe pas dans ce service`,
+        )
       }
       ctx.linkParent = body.LinkParentId
     }
     if (policy === 'REQUIRED' && attach.length === 0 && !body.LinkParentId) {
-      this.refuse(ctx, [
-        {
-          type: A,
-          outcome: 'KO',
-          detail: `${A}.REQUIRED.KO`,
-          message: `Le contrat d'entrée ${ctx.contract?.identifier} exige le rattachement à une unité existante ; le bordereau n'en déclare aucun`,
-        },
-      ])
+      this.refuseWith(
+        ctx,
+        A,
+        `${A}.REQUIRED.KO`,
+        `Le contrat d'entrée ${ctx.contract?.identifier} exige le rattachement à une unité existante ; le bordereau n'en déclare aucun`,
+      )
     }
     for (const u of attach) {
       const upd = u.management!.updateOperation!
@@ -682,24 +647,20 @@ export class IngestService {
           .where('id', '=', upd.systemId.trim())
           .executeTakeFirst()
         if (!target) {
-          this.refuse(ctx, [
-            {
-              type: 'CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST',
-              outcome: 'KO',
-              detail: 'CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.KO',
-              message: `Unité ${u.id} : rattachement à l'unité ${upd.systemId} qui n'existe pas dans ce service`,
-            },
-          ])
+          this.refuseWith(
+            ctx,
+            'CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST',
+            'CHECK_DATAOBJECTPACKAGE.CHECK_MANIFEST.KO',
+            `Unité ${u.id} : rattachement à l'unité ${upd.systemId} qui n'existe pas dans ce service`,
+          )
         }
       } else {
-        this.refuse(ctx, [
-          {
-            type: 'CHECK_ATTACHEMENT',
-            outcome: 'KO',
-            detail: 'CHECK_ATTACHEMENT.KO',
-            message: `Unité ${u.id} : rattachement par clé de métadonnée non pris en charge ; utilisez l'identifiant système (SystemId)`,
-          },
-        ])
+        this.refuseWith(
+          ctx,
+          'CHECK_ATTACHEMENT',
+          'CHECK_ATTACHEMENT.KO',
+          `Unité ${u.id} : rattachement par clé de métadonnée non pris en charge ; utilisez l'identifiant système (SystemId)`,
+        )
       }
     }
   }
