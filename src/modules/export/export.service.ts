@@ -166,7 +166,7 @@ export class ExportService {
       for (const p of [...plan].sort((a, b) => (a.info.name < b.info.name ? -1 : 1))) {
         const f = await bag.open(`data/db/${p.info.name}.jsonl`)
         let n = 0
-        for await (const r of tenantRows(trx, p, tenantId, byName)) {
+        for await (const r of tenantRows(trx, db.dialect, p, tenantId, byName)) {
           await f.write(JSON.stringify(encodeRow(db.dialect, p.info.columns, r)) + '\n')
           n += 1
         }

@@ -41,11 +41,12 @@ export function encodeRow(dialect: DialectName, cols: readonly ColumnInfo[], r: 
 
 /**
  * Pages through one tenant's rows of a table in a stable order: keyset pagination on the primary key
- * (row-value comparison, both dialects), or, for a table without one, ordered by every column with
- * OFFSET. Memory is one page.
+ * (row-value comparison, both dialects), or, for a table without one, in physical order with OFFSET.
+ * Memory is one page.
  */
 export async function* tenantRows(
   ex: Executor,
+  dialect: DialectName,
   p: PlannedTable,
   tenantId: string,
   plan: ReadonlyMap<string, PlannedTable>,
@@ -70,9 +71,9 @@ export async function* tenantRows(
       after = t.primaryKey.map((c) => last[c])
     }
   }
-  const order = sql.join(
-    t.columns.filter((c) => c.kind !== 'json').map((c) => sql.ref(`${t.name}.${c.name}`)),
-  )
+  // No primary key: the physical order, which for these insert-only tables is the insertion order (some
+  // readers rely on it, e.g. a unit's rules), so the import re-creates rows in the same order.
+  const order = dialect === 'sqlite' ? sql`${sql.ref(`${t.name}.rowid`)}` : sql`${sql.ref(`${t.name}.ctid`)}`
   for (let offset = 0; ; offset += pageSize) {
     const { rows } = await sql<Record<string, unknown>>`
       select ${cols} from ${sql.table(t.name)} where ${where} order by ${order}
