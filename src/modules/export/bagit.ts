@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs'
-import { lstat, mkdir, readdir, readFile } from 'node:fs/promises'
+import { lstat, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { once } from 'node:events'
 import { createInterface } from 'node:readline'
 import { dirname, join, sep } from 'node:path'
@@ -131,7 +131,6 @@ export class BagWriter {
   async finish(info: readonly (readonly [string, string])[]): Promise<void> {
     this.#manifest.end()
     await once(this.#manifest, 'finish')
-    const { writeFile } = await import('node:fs/promises')
     const bagInfo = info.map(([k, v]) => `${k}: ${v.replace(/\r?\n/g, ' ')}`).join('\n') + '\n'
     await writeFile(join(this.root, 'bagit.txt'), BAGIT_TXT, { flag: 'wx' })
     await writeFile(join(this.root, 'bag-info.txt'), bagInfo, { flag: 'wx' })

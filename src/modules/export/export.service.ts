@@ -520,11 +520,13 @@ export class ExportService {
   ): Promise<number> {
     const { dialect } = this.deps.db
     let kept = 0
+    const sharedChecks: { p: PlannedTable; path: string; rows: number }[] = []
     for (const p of tables) {
       const path = files.get(p.info.name)
       if (!path || p.info.name in RECREATED_TABLES) continue
       let chunk: PortableRow[] = []
       let inserted = 0
+      let keptHere = 0
       const flush = async () => {
         try {
           await insertRows(trx, dialect, p.info, chunk)
@@ -536,20 +538,32 @@ export class ExportService {
       }
       for await (const row of readJsonLines<PortableRow>(payloadPath(bag, path), path)) {
         if (p.selection.mode === 'shared' && (await exists(trx, p.info, row))) {
-          kept += 1
+          keptHere += 1
           continue
         }
         chunk.push(row)
         if (chunk.length >= 500) await flush()
       }
       await flush()
-      if (p.selection.mode !== 'shared') {
+      if (p.selection.mode === 'shared') {
+        sharedChecks.push({ p, path, rows: inserted + keptHere })
+      } else {
         // A row that reached another tenant's data (a hostile bag) no longer matches the tenant: refused.
         const n = await countTenantRows(trx, p, tenantId, byName)
         if (n !== inserted)
           throw BagErrors.invalid(path, `${inserted - n} lignes ne se rattachent pas au service ${tenantId}`)
       }
       await checkCrossTenant(trx, p.info, byName, tenantId, path)
+      kept += keptHere
+    }
+    // Every shared row of the bag (a principal) must be referenced by the tenant (hold a role on it):
+    // checked once the referencing rows are in, so that no orphan is slipped in.
+    for (const c of sharedChecks) {
+      if ((await countTenantRows(trx, c.p, tenantId, byName)) < c.rows)
+        throw BagErrors.invalid(
+          c.path,
+          `des lignes ne sont rattachées à aucune donnée du service ${tenantId}`,
+        )
     }
     return kept
   }

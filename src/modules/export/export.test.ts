@@ -342,6 +342,20 @@ for (const dialect of testDialects()) {
       rehash(col)
       await refuses(empty.c.exports.importBag(col, 'test'), 'BAG_INVALID', /evil/)
 
+      const orphan = copyBag()
+      const pj = join(orphan, 'data/db/principal.jsonl')
+      const first = readFileSync(pj, 'utf8').split('\n')[0]!
+      writeFileSync(
+        pj,
+        readFileSync(pj, 'utf8') +
+          first
+            .replace(/"id":"[^"]+"/, '"id":"orphan-1"')
+            .replace(/"username":"[^"]+"/, '"username":"orphan"') +
+          '\n',
+      )
+      rehash(orphan)
+      await refuses(empty.c.exports.importBag(orphan, 'test'), 'BAG_INVALID', /principal\.jsonl/)
+
       const tech = copyBag()
       writeFileSync(join(tech, 'data/db/session.jsonl'), '{"token_hash":"x"}\n')
       rehash(tech)
@@ -438,13 +452,12 @@ for (const dialect of testDialects()) {
     })
 
     it('a bag naming a table this instance does not have is refused', async () => {
-      const fresh = await createTestContainer(dialect)
-      try {
-        await initInstance(fresh.c)
-        await refuses(fresh.c.exports.importBag(bag, 'test'), 'BAG_INVALID', /later_/)
-      } finally {
-        await fresh.close()
-      }
+      const before = await footprint(empty)
+      const unknown = copyBag()
+      writeFileSync(join(unknown, 'data/db/later_unknown.jsonl'), `{"tenant_id":"${TENANT}"}\n`)
+      rehash(unknown)
+      await refuses(empty.c.exports.importBag(unknown, 'test'), 'BAG_INVALID', /later_unknown/)
+      assert.deepEqual(await footprint(empty), before)
     })
 
     it('refuses an import when the tenant already exists, changing nothing', async () => {
@@ -503,6 +516,41 @@ if (testDialects().length === 2) {
         await src.close()
         await pg.close()
         await back.close()
+      }
+    })
+  })
+}
+
+const S3 = process.env.SAEH_TEST_S3_ENDPOINT
+if (!S3) it.skip('tenant import onto an S3 offer — skipped: SAEH_TEST_S3_ENDPOINT is not set')
+else {
+  describe('tenant import onto a filesystem offer and an S3 offer', () => {
+    it('re-creates every binary on both offers of the target, readable from S3 alone', async () => {
+      process.env.AWS_ACCESS_KEY_ID = process.env.SAEH_TEST_S3_ACCESS_KEY ?? ''
+      process.env.AWS_SECRET_ACCESS_KEY = process.env.SAEH_TEST_S3_SECRET_KEY ?? ''
+      const dialect = process.env.SAEH_TEST_DATABASE_URL ? 'postgres' : 'sqlite'
+      const src = await buildSource(dialect)
+      const bucket = `saeh-export-${randomBytes(5).toString('hex')}`
+      const dst = await createTestContainer(dialect, {
+        SAEH_OFFERS: `fs://${join(src.dir, 'dst-fs')},s3://${bucket}?endpoint=${encodeURIComponent(S3)}&region=us-east-1`,
+      })
+      try {
+        await initInstance(dst.c)
+        await addLaterTables(dst.c)
+        await src.c.exports.exportTenant(TENANT, join(src.dir, 'bag'), 'test')
+        const r = await dst.c.exports.importBag(join(src.dir, 'bag'), 'test')
+        assert.equal(r.binaries, 5)
+        const s3 = dst.c.storage.offers.find((o) => o.kind === 's3')!
+        for (const line of readFileSync(join(src.dir, 'bag/data/storage.jsonl'), 'utf8').trim().split('\n')) {
+          const e = JSON.parse(line) as { key: string; sha512: string }
+          const h = createHash('sha512')
+          for await (const ch of (await s3.get(e.key)).body) h.update(ch as Buffer)
+          assert.equal(h.digest('hex'), e.sha512, e.key)
+        }
+        assert.equal((await dst.c.audit.verify()).ok, true)
+      } finally {
+        await src.close()
+        await dst.close()
       }
     })
   })
