@@ -504,7 +504,16 @@ export class ExportService {
         principalsKept: kept,
       }
     } catch (e) {
-      for (const k of written) await storage.delete(k, 'tenant import rolled back').catch(() => undefined)
+      // Remove the binaries this import created — unless a concurrent import of the same bag committed
+      // the tenant meanwhile (its rows then name these same, write-once binaries).
+      const committed = await db.kysely
+        .selectFrom('tenant')
+        .select('id')
+        .where('id', '=', tenantId)
+        .executeTakeFirst()
+        .catch(() => 'unknown')
+      if (!committed)
+        for (const k of written) await storage.delete(k, 'tenant import rolled back').catch(() => undefined)
       throw e
     }
   }
