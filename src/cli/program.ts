@@ -515,7 +515,50 @@ export function buildProgram(): Command {
       })
     })
 
+  const exportCmd = program.command('export').description('réversibilité : export d’un service en sac BagIt')
+  exportCmd
+    .command('tenant <id>')
+    .description('écrit tout ce que détient un service d’archives dans un sac BagIt (RFC 8493)')
+    .requiredOption('--out <dir>', 'dossier du sac (absent ou vide)')
+    .action(async function (this: Command, id: string, o: { out: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        requirePlatformAdmin(actor)
+        const r = await c.exports.exportTenant(id, o.out, actor.id)
+        emit(g, r, () =>
+          [
+            `Service ${r.tenant} exporté dans ${r.out}`,
+            `  Payload-Oxum ${r.payloadOxum}, ${r.binaries} binaires, opération ${r.operationId}`,
+            ...Object.entries(r.tables).map(([t, n]) => `  ${t.padEnd(24)} ${n}`),
+          ].join('\n'),
+        )
+      })
+    })
+  program
+    .command('import <dir>')
+    .description('restaure un service exporté dans une instance où il n’existe pas (sac vérifié d’abord)')
+    .action(async function (this: Command, dir: string) {
+      await withInstance(this, {}, async (c, actor, g) => {
+        requirePlatformAdmin(actor)
+        const r = await c.exports.importBag(dir, actor.id)
+        emit(g, r, () =>
+          [
+            `Service ${r.tenant} restauré (opération ${r.operationId}), ${r.binaries} binaires sur ${c.storage.offers.length} offres`,
+            ...Object.entries(r.tables).map(([t, n]) => `  ${t.padEnd(24)} ${n}`),
+          ].join('\n'),
+        )
+      })
+    })
+
   return program
+}
+
+function requirePlatformAdmin(actor: Principal): void {
+  if (!isPlatformAdmin(actor))
+    throw new AppError(
+      'FORBIDDEN',
+      'forbidden',
+      'Export et import de services : réservés à l’administrateur de la plate-forme',
+    )
 }
 
 /** The storage key of an ingested object: its id, under its ingest operation. */

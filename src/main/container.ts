@@ -12,6 +12,9 @@ import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
+import { ExportService } from '../modules/export/index.js'
+import { blobKeyFor } from '../modules/ingest/index.js'
+import { VERSION } from './version.js'
 import {
   createBlobRepository,
   createStorage,
@@ -38,6 +41,7 @@ export interface Container {
   readonly blobs: BlobRepository
   readonly ingest: IngestService
   readonly profiles: ProfileSchemas
+  readonly exports: ExportService
   close(): Promise<void>
 }
 
@@ -131,6 +135,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     stagingRoot: join(config.home, 'staging'),
     ...(opts.ingestFaultPoint ? { faultPoint: opts.ingestFaultPoint } : {}),
   })
+  const exports = new ExportService({ db, storage, audit, clock, version: VERSION, keyFor: blobKeyFor })
   return {
     config,
     db,
@@ -146,6 +151,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     blobs,
     ingest,
     profiles,
+    exports,
     async close() {
       await db.close()
     },
