@@ -332,6 +332,7 @@ export function buildProgram(): Command {
               (r) =>
                 `  règle ${r.category} ${r.ruleId ?? ''} ${r.startDate ?? ''} → ${r.endDate ?? ''}${r.inherited ? ` (héritée de ${r.origin})` : ''}`,
             ),
+            ...(u.communicability ? [`  communicabilité : ${JSON.stringify(u.communicability)}`] : []),
           ].join('\n'),
         )
       })

@@ -10,6 +10,7 @@ import { AuditService } from '../modules/audit/index.js'
 import { TenancyService } from '../modules/tenancy/index.js'
 import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
+import { RulesService } from '../modules/rules/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import {
@@ -34,6 +35,7 @@ export interface Container {
   readonly tenancy: TenancyService
   readonly referential: ReferentialService
   readonly catalog: CatalogService
+  readonly rules: RulesService
   readonly storage: StorageStrategy
   readonly blobs: BlobRepository
   readonly ingest: IngestService
@@ -66,7 +68,8 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const tenancy = new TenancyService({ db, audit, clock, ids, sessionTtlSeconds: config.sessionTtlSeconds })
   const queue = new JobQueue({ db, clock, ids })
   const referential = new ReferentialService({ db, audit, clock })
-  const catalog = new CatalogService({ db })
+  const rules = new RulesService({ db, clock })
+  const catalog = new CatalogService({ db, rules })
   // The referentials know the catalogue only through these hooks: contracts may name existing units,
   // and a rule or an agency that archives still use cannot be removed by a re-import.
   referential.registerReferenceResolver('units', async (trx, tenantId, ids) =>
@@ -118,6 +121,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const profiles = new ProfileSchemas({ db, audit, referential })
   const ingest = new IngestService({
     profiles,
+    rules,
     db,
     audit,
     clock,
@@ -142,6 +146,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     tenancy,
     referential,
     catalog,
+    rules,
     storage,
     blobs,
     ingest,

@@ -1,0 +1,444 @@
+import { AppError } from '../../platform/errors.js'
+import type { Clock } from '../../platform/clock.js'
+import { fromJson, toJson, type Db, type Executor } from '../../platform/db/create-db.js'
+import type { Insertable } from 'kysely'
+import type {
+  UnitEffectivePropertyTable,
+  UnitEffectiveRuleTable,
+  UnitLifecycleTable,
+} from '../../platform/db/schema.js'
+import { computeUnit, type ParentState } from './engine.js'
+import type {
+  CategoryView,
+  Communicability,
+  DeclaredRule,
+  EffectiveProperty,
+  EffectiveRule,
+  RecomputeResult,
+  RuleInfo,
+} from './rules.types.js'
+
+const CHUNK = 500
+
+export const RulesErrors = {
+  cycle: (ids: readonly string[]) =>
+    new AppError(
+      'RULES_GRAPH_CYCLE',
+      'conflict',
+      `Le graphe des unités contient un cycle : les règles ne peuvent être calculées (unités ${ids.slice(0, 5).join(', ')})`,
+      { unitIds: ids.slice(0, 20) },
+    ),
+}
+
+/** Restrictiveness order used to combine communicabilities (objects: the most restrictive unit wins). */
+const RANK = { immediate: 0, date: 1, unknown: 2, never: 3 } as const
+
+/** Extra per-rule metadata (presets) a referential entry may carry; read by `ruleInfo`. */
+export type RuleExtraSource = (trx: Executor, tenantId: string) => Promise<Map<string, Partial<RuleInfo>>>
+
+/**
+ * Materialised management rules: `unit_effective_rule`, `unit_effective_property` and `unit_lifecycle`
+ * are rewritten by `recompute` for the given units and their descendants only (docs/rules.md).
+ */
+export class RulesService {
+  private extra: RuleExtraSource | undefined
+
+  constructor(private readonly deps: { db: Db; clock: Clock }) {}
+
+  /** Lets the referential module add metadata (never flag, legal basis) to rules. */
+  registerRuleExtra(source: RuleExtraSource): void {
+    this.extra = source
+  }
+
+  /** The tenant's rules referential, as the engine needs it. */
+  async ruleInfo(trx: Executor, tenantId: string): Promise<Map<string, RuleInfo>> {
+    const rows = await trx
+      .selectFrom('rule')
+      .select(['rule_id', 'rule_type', 'value', 'duration', 'measurement'])
+      .where('tenant_id', '=', tenantId)
+      .execute()
+    const extra = this.extra ? await this.extra(trx, tenantId) : new Map<string, Partial<RuleInfo>>()
+    return new Map(
+      rows.map((r) => [
+        r.rule_id,
+        {
+          ruleId: r.rule_id,
+          ruleType: r.rule_type,
+          ruleValue: r.value,
+          duration: r.duration,
+          measurement: r.measurement,
+          ...extra.get(r.rule_id),
+        },
+      ]),
+    )
+  }
+
+  /** Every unit below `unitIds` (included), in the tenant; unknown ids are ignored. */
+  private async closure(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<Set<string>> {
+    const all = new Set<string>()
+    let frontier: string[] = []
+    for (let i = 0; i < unitIds.length; i += CHUNK) {
+      const rows = await trx
+        .selectFrom('archive_unit')
+        .select('id')
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', unitIds.slice(i, i + CHUNK))
+        .execute()
+      for (const r of rows) {
+        if (all.has(r.id)) continue
+        all.add(r.id)
+        frontier.push(r.id)
+      }
+    }
+    while (frontier.length > 0) {
+      const next: string[] = []
+      for (let i = 0; i < frontier.length; i += CHUNK) {
+        const rows = await trx
+          .selectFrom('unit_parent')
+          .select('unit_id')
+          .where('tenant_id', '=', tenantId)
+          .where('parent_id', 'in', frontier.slice(i, i + CHUNK))
+          .execute()
+        for (const r of rows) {
+          if (all.has(r.unit_id)) continue
+          all.add(r.unit_id)
+          next.push(r.unit_id)
+        }
+      }
+      frontier = next
+    }
+    return all
+  }
+
+  /**
+   * Recomputes the effective rules of `unitIds` and of all their descendants, parents before children,
+   * inside the caller's transaction; touches no other unit. Units of another tenant are ignored.
+   */
+  async recompute(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<RecomputeResult> {
+    const affected = await this.closure(trx, tenantId, [...new Set(unitIds)])
+    if (affected.size === 0) return { units: 0, rules: 0 }
+    const ids = [...affected]
+    const parentsOf = new Map<string, string[]>()
+    const declared = new Map<string, DeclaredRule[]>()
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const slice = ids.slice(i, i + CHUNK)
+      for (const r of await trx
+        .selectFrom('unit_parent')
+        .select(['unit_id', 'parent_id'])
+        .where('tenant_id', '=', tenantId)
+        .where('unit_id', 'in', slice)
+        .orderBy('parent_id')
+        .execute()) {
+        parentsOf.set(r.unit_id, [...(parentsOf.get(r.unit_id) ?? []), r.parent_id])
+      }
+      for (const r of await trx
+        .selectFrom('unit_rule')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('unit_id', 'in', slice)
+        .execute()) {
+        declared.set(r.unit_id, [
+          ...(declared.get(r.unit_id) ?? []),
+          {
+            category: r.category,
+            ruleId: r.rule_id,
+            startDate: r.start_date,
+            endDate: r.end_date,
+            finalAction: r.final_action,
+            data: (r.data === null ? {} : fromJson<Record<string, unknown>>(r.data)) ?? {},
+          },
+        ])
+      }
+    }
+    // Parents outside the affected set are up to date: read their materialised state.
+    const outside = [...new Set([...parentsOf.values()].flat().filter((p) => !affected.has(p)))]
+    const state = await this.loadState(trx, tenantId, outside)
+    // Kahn's algorithm over the affected sub-graph.
+    const pending = new Map<string, number>()
+    const children = new Map<string, string[]>()
+    for (const id of ids) {
+      const inside = (parentsOf.get(id) ?? []).filter((p) => affected.has(p))
+      pending.set(id, inside.length)
+      for (const p of inside) children.set(p, [...(children.get(p) ?? []), id])
+    }
+    const queue = ids.filter((id) => pending.get(id) === 0)
+    const referential = await this.ruleInfo(trx, tenantId)
+    const now = this.deps.clock.now().toISOString()
+    const today = now.slice(0, 10)
+    let ruleRows: Insertable<UnitEffectiveRuleTable>[] = []
+    let propRows: Insertable<UnitEffectivePropertyTable>[] = []
+    let lifeRows: Insertable<UnitLifecycleTable>[] = []
+    let done = 0
+    let ruleCount = 0
+    await this.deleteRows(trx, tenantId, ids)
+    const flush = async (force: boolean) => {
+      if (ruleRows.length >= 100 || (force && ruleRows.length > 0)) {
+        await trx.insertInto('unit_effective_rule').values(ruleRows).execute()
+        ruleRows = []
+      }
+      if (propRows.length >= 100 || (force && propRows.length > 0)) {
+        await trx.insertInto('unit_effective_property').values(propRows).execute()
+        propRows = []
+      }
+      if (lifeRows.length >= 50 || (force && lifeRows.length > 0)) {
+        await trx.insertInto('unit_lifecycle').values(lifeRows).execute()
+        lifeRows = []
+      }
+    }
+    while (queue.length > 0) {
+      const id = queue.pop()!
+      const parents = (parentsOf.get(id) ?? []).map((p) => state.get(p)).filter((s): s is ParentState => !!s)
+      const c = computeUnit(id, declared.get(id) ?? [], parents, referential, today)
+      state.set(id, { rules: c.rules, properties: c.properties })
+      done++
+      ruleCount += c.rules.length
+      for (const r of c.rules) {
+        ruleRows.push({
+          tenant_id: tenantId,
+          unit_id: id,
+          category: r.category,
+          rule_id: r.ruleId,
+          origin_unit_id: r.originUnitId,
+          inherited: r.inherited ? 1 : 0,
+          start_date: r.startDate,
+          end_date: r.endDate,
+          final_action: r.finalAction,
+          path: toJson(r.path),
+          data: toJson(r.data),
+        })
+      }
+      for (const p of c.properties) {
+        propRows.push({
+          tenant_id: tenantId,
+          unit_id: id,
+          category: p.category,
+          name: p.name,
+          value: p.value,
+          origin_unit_id: p.originUnitId,
+          inherited: p.inherited ? 1 : 0,
+        })
+      }
+      const l = c.lifecycle
+      lifeRows.push({
+        unit_id: id,
+        tenant_id: tenantId,
+        appraisal_end_date: l.appraisalEndDate,
+        appraisal_rules: l.appraisalRules,
+        appraisal_incomplete: l.appraisalIncomplete ? 1 : 0,
+        final_action: l.finalAction,
+        held: l.held ? 1 : 0,
+        hold_end_date: l.holdEndDate,
+        hold_rule_ids: toJson(l.holdRuleIds),
+        communicability: l.communicability.status,
+        communicable_from: l.communicability.from,
+        access_rule_ids: toJson(l.communicability.ruleIds),
+        legal_basis: l.communicability.legalBasis,
+        computed_at: now,
+      })
+      await flush(false)
+      for (const ch of children.get(id) ?? []) {
+        const n = pending.get(ch)! - 1
+        pending.set(ch, n)
+        if (n === 0) queue.push(ch)
+      }
+      // Children of units already done stay reachable: state of finished parents is kept in memory.
+    }
+    await flush(true)
+    if (done !== ids.length) throw RulesErrors.cycle(ids.filter((id) => pending.get(id)! > 0))
+    return { units: done, rules: ruleCount }
+  }
+
+  /** Recomputes every unit of the tenant (from its roots). */
+  async recomputeTenant(trx: Executor, tenantId: string): Promise<RecomputeResult> {
+    const roots = await trx
+      .selectFrom('archive_unit')
+      .select('id')
+      .where('tenant_id', '=', tenantId)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('unit_parent')
+              .select('unit_id')
+              .whereRef('unit_parent.unit_id', '=', 'archive_unit.id'),
+          ),
+        ),
+      )
+      .execute()
+    return this.recompute(
+      trx,
+      tenantId,
+      roots.map((r) => r.id),
+    )
+  }
+
+  private async deleteRows(trx: Executor, tenantId: string, ids: readonly string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const slice = ids.slice(i, i + CHUNK)
+      for (const t of ['unit_effective_rule', 'unit_effective_property', 'unit_lifecycle'] as const) {
+        await trx.deleteFrom(t).where('tenant_id', '=', tenantId).where('unit_id', 'in', slice).execute()
+      }
+    }
+  }
+
+  private async loadState(
+    trx: Executor,
+    tenantId: string,
+    ids: readonly string[],
+  ): Promise<Map<string, ParentState>> {
+    const rules = new Map<string, EffectiveRule[]>()
+    const props = new Map<string, EffectiveProperty[]>()
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const slice = ids.slice(i, i + CHUNK)
+      for (const r of await trx
+        .selectFrom('unit_effective_rule')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('unit_id', 'in', slice)
+        .execute()) {
+        rules.set(r.unit_id, [...(rules.get(r.unit_id) ?? []), toEffectiveRule(r)])
+      }
+      for (const p of await trx
+        .selectFrom('unit_effective_property')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('unit_id', 'in', slice)
+        .execute()) {
+        props.set(p.unit_id, [...(props.get(p.unit_id) ?? []), toEffectiveProperty(p)])
+      }
+    }
+    return new Map(ids.map((id) => [id, { rules: rules.get(id) ?? [], properties: props.get(id) ?? [] }]))
+  }
+
+  // ── read side ───────────────────────────────────────────────────────────────────────────────
+
+  /** The unit's materialised rules: INTERFACES §3 `rules`, `computedRules` and `communicability`. */
+  async unitView(tenantId: string, unitId: string) {
+    const k = this.deps.db.kysely
+    const state = (await this.loadState(k, tenantId, [unitId])).get(unitId)!
+    const life = await k
+      .selectFrom('unit_lifecycle')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('unit_id', '=', unitId)
+      .executeTakeFirst()
+    const rules = [...state.rules]
+      .sort(
+        (a, b) =>
+          Number(a.inherited) - Number(b.inherited) ||
+          a.category.localeCompare(b.category) ||
+          a.ruleId.localeCompare(b.ruleId) ||
+          a.originUnitId.localeCompare(b.originUnitId),
+      )
+      .map((r) => ({
+        category: r.category,
+        ruleId: r.ruleId,
+        startDate: r.startDate,
+        endDate: r.endDate,
+        finalAction: r.finalAction,
+        inherited: r.inherited,
+        origin: r.originUnitId,
+      }))
+    const computedRules: Record<string, CategoryView> = {}
+    const cats = new Set([...state.rules.map((r) => r.category), ...state.properties.map((p) => p.category)])
+    for (const c of [...cats].sort()) {
+      const rs = state.rules.filter((r) => r.category === c)
+      const ps = state.properties.filter((p) => p.category === c)
+      const ends = rs.map((r) => r.endDate)
+      const conflicts: { name: string; values: { value: string; origin: string }[] }[] = []
+      for (const name of new Set(ps.map((p) => p.name))) {
+        const of = ps.filter((p) => p.name === name)
+        if (new Set(of.map((p) => p.value)).size > 1)
+          conflicts.push({ name, values: of.map((p) => ({ value: p.value, origin: p.originUnitId })) })
+      }
+      const fa = ps.filter((p) => p.name === 'FinalAction')
+      computedRules[c] = {
+        rules: rs.map((r) => ({
+          ruleId: r.ruleId,
+          startDate: r.startDate,
+          endDate: r.endDate,
+          inherited: r.inherited,
+          origin: r.originUnitId,
+          path: r.path,
+        })),
+        maxEndDate:
+          ends.length === 0 || ends.some((e) => e === null) ? null : ends.reduce((a, b) => (b! > a! ? b : a)),
+        finalAction:
+          fa.length === 0 || new Set(fa.map((p) => p.value)).size > 1
+            ? null
+            : { value: fa[0]!.value, origin: fa[0]!.originUnitId, inherited: fa[0]!.inherited },
+        properties: ps.map((p) => ({
+          name: p.name,
+          value: p.value,
+          origin: p.originUnitId,
+          inherited: p.inherited,
+        })),
+        conflicts,
+      }
+    }
+    const communicability: Communicability | null = life
+      ? {
+          status: life.communicability as Communicability['status'],
+          from: life.communicable_from,
+          legalBasis: life.legal_basis,
+          ruleIds: fromJson<string[]>(life.access_rule_ids),
+        }
+      : null
+    return { rules, computedRules, communicability }
+  }
+
+  /** An object's communicability: the most restrictive of the units that reference its group. */
+  async groupCommunicability(tenantId: string, groupId: string): Promise<Communicability | null> {
+    const rows = await this.deps.db.kysely
+      .selectFrom('unit_lifecycle')
+      .innerJoin('archive_unit', 'archive_unit.id', 'unit_lifecycle.unit_id')
+      .select([
+        'unit_lifecycle.communicability',
+        'unit_lifecycle.communicable_from',
+        'unit_lifecycle.legal_basis',
+        'unit_lifecycle.access_rule_ids',
+      ])
+      .where('archive_unit.tenant_id', '=', tenantId)
+      .where('archive_unit.object_group_id', '=', groupId)
+      .execute()
+    let best: Communicability | null = null
+    for (const r of rows) {
+      const c: Communicability = {
+        status: r.communicability as Communicability['status'],
+        from: r.communicable_from,
+        legalBasis: r.legal_basis,
+        ruleIds: fromJson<string[]>(r.access_rule_ids),
+      }
+      if (
+        !best ||
+        RANK[c.status] > RANK[best.status] ||
+        (c.status === 'date' && best.status === 'date' && c.from! > best.from!)
+      )
+        best = c
+    }
+    return best
+  }
+}
+
+function toEffectiveRule(r: UnitEffectiveRuleTable): EffectiveRule {
+  return {
+    category: r.category,
+    ruleId: r.rule_id,
+    originUnitId: r.origin_unit_id,
+    inherited: Number(r.inherited) === 1,
+    startDate: r.start_date,
+    endDate: r.end_date,
+    finalAction: r.final_action,
+    path: fromJson<string[]>(r.path) ?? [],
+    data: fromJson<Record<string, unknown>>(r.data) ?? {},
+  }
+}
+
+function toEffectiveProperty(p: UnitEffectivePropertyTable): EffectiveProperty {
+  return {
+    category: p.category,
+    name: p.name,
+    value: p.value,
+    originUnitId: p.origin_unit_id,
+    inherited: Number(p.inherited) === 1,
+  }
+}
