@@ -416,6 +416,45 @@ for (const dialect of testDialects()) {
         assert.equal(Number(n.n), units.length)
       })
 
+      it('a package attached under an existing unit inherits from it; the existing unit is not rewritten', async () => {
+        const first = await ingest(await sip())
+        const parent = (
+          await c.catalog.listUnits('default', { operationId: first.operationId })
+        ).results.find((u) => u.parentIds.length === 0)!
+        await c.db.kysely
+          .updateTable('unit_lifecycle')
+          .set({ computed_at: 'untouched' })
+          .where('unit_id', '=', parent.id)
+          .execute()
+        const r = await ingest(
+          await sip({
+            rules: '<AccessRule><Rule>ACC-00016</Rule><StartDate>2000-01-01</StartDate></AccessRule>',
+            transformManifest: (x) =>
+              x.replace(
+                '<DescriptiveMetadata>',
+                `<DescriptiveMetadata><ArchiveUnit id="EXISTING"><Management><UpdateOperation><SystemId>${parent.id}</SystemId></UpdateOperation></Management><Content><DescriptionLevel>Fonds</DescriptionLevel><Title>Fonds existant</Title></Content><ArchiveUnit id="REF"><ArchiveUnitRefId>ROOT</ArchiveUnitRefId></ArchiveUnit></ArchiveUnit>`,
+              ),
+          }),
+        )
+        assert.equal(r.status, 'OK', JSON.stringify(r.events.filter((e) => e.outcome !== 'OK')))
+        const units = (await c.catalog.listUnits('default', { operationId: r.operationId })).results
+        const root = units.find((u) => u.parentIds.includes(parent.id))!
+        const d = await c.catalog.getUnit('default', root.id)
+        assert.deepEqual(d.rules.map((x) => [x.category, x.ruleId, x.inherited, x.origin]).sort(), [
+          ['AccessRule', 'ACC-00003', true, parent.id],
+          ['AccessRule', 'ACC-00016', false, root.id],
+          ['AppraisalRule', 'APP-COM-0001', true, parent.id],
+        ])
+        assert.equal(
+          (d.communicability as { from: string }).from,
+          '2050-01-01',
+          'latest of 2049-01-12 and 2050-01-01',
+        )
+        const leaf = units.find((u) => u.parentIds.includes(root.id))!
+        assert.equal((await life(leaf.id)).communicable_from, '2050-01-01')
+        assert.equal((await life(parent.id)).computed_at, 'untouched')
+      })
+
       it('hostile: unknown unit and another tenant’s unit answer NOT_FOUND', async () => {
         const r = await ingest(await sip())
         const unit = (await c.catalog.listUnits('default', { operationId: r.operationId })).results[0]!
