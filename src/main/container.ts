@@ -70,6 +70,10 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const referential = new ReferentialService({ db, audit, clock })
   const rules = new RulesService({ db, clock })
   const catalog = new CatalogService({ db, rules })
+  // A changed rule recomputes the end dates of the units using it, in the import's operation.
+  referential.registerChangeHook('rules', (trx, tenantId, ids, agent) =>
+    rules.onRulesChanged(trx, tenantId, ids, agent),
+  )
   // The referentials know the catalogue only through these hooks: contracts may name existing units,
   // and a rule or an agency that archives still use cannot be removed by a re-import.
   referential.registerReferenceResolver('units', async (trx, tenantId, ids) =>

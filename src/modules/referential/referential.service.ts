@@ -99,6 +99,14 @@ interface Applied {
   readonly refs: readonly RefUse[]
 }
 
+/** Called with the ids of entries whose definition changed; returns the events to log. */
+export type ChangeHook = (
+  trx: Executor,
+  tenantId: string,
+  changedIds: readonly string[],
+  agent: string,
+) => Promise<OperationEvent[]>
+
 interface Checker {
   readonly fn: InUseChecker
   readonly label: string
@@ -114,6 +122,7 @@ export class ReferentialService {
   private readonly repo: ReferentialRepository
   private readonly checkers = new Map<ReferentialKind, Checker[]>()
   private readonly resolvers = new Map<ReferenceTarget, ReferenceResolver>()
+  private readonly changeHooks = new Map<ReferentialKind, ChangeHook[]>()
   private readonly strategies: ReadonlySet<string>
 
   constructor(private readonly deps: ReferentialDeps) {
@@ -163,6 +172,30 @@ export class ReferentialService {
     }
   }
 
+  /**
+   * Lets another module react, inside the import's transaction and logged operation, to entries whose
+   * definition changed (the rules module recomputes end dates); the events it returns are logged.
+   */
+  registerChangeHook(kind: ReferentialKind, fn: ChangeHook): void {
+    this.changeHooks.set(kind, [...(this.changeHooks.get(kind) ?? []), fn])
+  }
+
+  private async runChangeHooks(
+    trx: Executor,
+    tenantId: string,
+    applied: readonly Applied[],
+    agent: string,
+  ): Promise<OperationEvent[]> {
+    const events: OperationEvent[] = []
+    for (const a of applied) {
+      if (a.updated.length === 0) continue
+      for (const h of this.changeHooks.get(a.kind) ?? []) {
+        events.push(...(await h(trx, tenantId, a.updated, agent)))
+      }
+    }
+    return events
+  }
+
   /** Resolves references to archive units (RootUnits, LinkParentId…) or ontology fields (AUP schemas). */
   registerReferenceResolver(target: ReferenceTarget, fn: ReferenceResolver): () => void {
     this.resolvers.set(target, fn)
@@ -202,6 +235,7 @@ export class ReferentialService {
           const applied = await this.apply(trx, tenantId, parsed.value, now)
           await this.verify(trx, tenantId, [applied])
           const events = this.successEvents(applied, agent, { sha512, bytes: bytes.length })
+          events.push(...(await this.runChangeHooks(trx, tenantId, [applied], agent)))
           const result: ImportResult = { tenantId, operationId: op.id, ...this.counts(applied) }
           return { result, events, summary: { ...this.summary(applied), sha512 } }
         },
@@ -249,6 +283,7 @@ export class ReferentialService {
               bytes: files[i]!.bytes.length,
             }),
           )
+          events.push(...(await this.runChangeHooks(trx, tenantId, applied, agent)))
           const result: LoadDefaultsResult = {
             tenantId,
             operationId: op.id,

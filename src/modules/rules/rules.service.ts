@@ -7,6 +7,8 @@ import type {
   UnitEffectiveRuleTable,
   UnitLifecycleTable,
 } from '../../platform/db/schema.js'
+import type { OperationEvent } from '../audit/index.js'
+import { computeEndDate } from '../ingest/index.js'
 import { computeUnit, type ParentState } from './engine.js'
 import type {
   CategoryView,
@@ -269,6 +271,68 @@ export class RulesService {
       tenantId,
       roots.map((r) => r.id),
     )
+  }
+
+  /**
+   * After a rules referential change (called inside the import's transaction): recomputes the end date
+   * of every declared use of the changed rules (`unit_rule.end_date`), then the materialised rows of
+   * every unit declaring one of them and of their descendants. Returns the logbook event with counts.
+   */
+  async onRulesChanged(
+    trx: Executor,
+    tenantId: string,
+    changedIds: readonly string[],
+    agent: string,
+  ): Promise<OperationEvent[]> {
+    const referential = await this.ruleInfo(trx, tenantId)
+    const declaring = new Set<string>()
+    let endDates = 0
+    for (let i = 0; i < changedIds.length; i += CHUNK) {
+      const rows = await trx
+        .selectFrom('unit_rule')
+        .select(['unit_id', 'category', 'rule_id', 'start_date', 'end_date'])
+        .where('tenant_id', '=', tenantId)
+        .where('rule_id', 'in', changedIds.slice(i, i + CHUNK))
+        .execute()
+      for (const r of rows) {
+        declaring.add(r.unit_id)
+        const info = referential.get(r.rule_id!)
+        if (!info || r.start_date === null) continue
+        const hasDuration = info.duration !== null && info.duration.trim() !== ''
+        // A HoldRule without duration ends at its HoldEndDate, which the referential does not change.
+        if (r.category === 'HoldRule' && !hasDuration) continue
+        const end = computeEndDate(r.start_date, info.duration, info.measurement)
+        if (end === r.end_date) continue
+        await trx
+          .updateTable('unit_rule')
+          .set({ end_date: end })
+          .where('tenant_id', '=', tenantId)
+          .where('unit_id', '=', r.unit_id)
+          .where('category', '=', r.category)
+          .where('rule_id', '=', r.rule_id)
+          .execute()
+        endDates++
+      }
+    }
+    const res = await this.recompute(trx, tenantId, [...declaring])
+    return [
+      {
+        type: 'UPDATE_UNIT_RULES',
+        outcome: 'OK',
+        detail: 'UPDATE_UNIT_RULES.OK',
+        agent,
+        message:
+          `Règles modifiées (${changedIds.length}) : ${endDates} échéance(s) recalculée(s) sur ${declaring.size} ` +
+          `unité(s) déclarante(s), ${res.units} unité(s) recalculée(s) avec leurs descendantes`,
+        data: {
+          changedRules: changedIds.slice(0, 100),
+          declaringUnits: declaring.size,
+          endDatesChanged: endDates,
+          unitsRecomputed: res.units,
+          effectiveRules: res.rules,
+        },
+      },
+    ]
   }
 
   private async deleteRows(trx: Executor, tenantId: string, ids: readonly string[]): Promise<void> {

@@ -1,5 +1,6 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createTestContainer } from '../../../test/helpers/container.js'
 import { testDialects, POSTGRES_SKIP_REASON } from '../../../test/helpers/db.js'
@@ -7,6 +8,7 @@ import { writeSipZip, type SipOptions } from '../../../test/helpers/sip.js'
 import { initInstance } from '../../main/instance.js'
 import { toJson } from '../../platform/db/create-db.js'
 import { SYSTEM_PRINCIPAL } from '../tenancy/index.js'
+import { DEFAULT_REFERENTIALS_DIR } from '../referential/index.js'
 import type { Container } from '../../main/container.js'
 import { computeEndDate } from '../ingest/metadata-checks.js'
 import type { CategoryView } from './index.js'
@@ -470,6 +472,74 @@ for (const dialect of testDialects()) {
           c.catalog.getObject('other', unit.objects[0]?.id ?? 'x'),
           (e: { code: string }) => e.code === 'OBJECT_NOT_FOUND',
         )
+      })
+    })
+
+    describe('rules referential change', () => {
+      const csvPath = join(DEFAULT_REFERENTIALS_DIR, 'rules.csv')
+      it('recomputes end dates of the units using a changed rule, in the import operation, with counts', async () => {
+        const g = await graph({
+          P: {
+            rules: [
+              {
+                category: 'AppraisalRule',
+                ruleId: 'APP-COM-0014',
+                start: '2020-01-01',
+                end: '2030-01-01',
+                finalAction: 'Destroy',
+              },
+            ],
+          },
+          Q: { parents: ['P'] },
+          P2: { rules: [{ category: 'AppraisalRule', ruleId: 'APP-COM-0014' }] },
+          U: {
+            rules: [
+              { category: 'AppraisalRule', ruleId: 'APP-COM-0013', start: '2020-01-01', end: '2050-01-01' },
+            ],
+          },
+        })
+        await c.db.kysely
+          .updateTable('unit_lifecycle')
+          .set({ computed_at: 'untouched' })
+          .where('unit_id', '=', g.U!)
+          .execute()
+        const csv = readFileSync(csvPath, 'utf8').replace(/^(APP-COM-0014,.*),10,YEAR$/m, '$1,12,YEAR')
+        assert.notEqual(csv, readFileSync(csvPath, 'utf8'))
+        const r = await c.referential.import('default', 'rules', Buffer.from(csv), 't')
+        const row = await c.db.kysely
+          .selectFrom('unit_rule')
+          .selectAll()
+          .where('unit_id', '=', g.P!)
+          .executeTakeFirstOrThrow()
+        assert.equal(row.end_date, '2032-01-01')
+        assert.equal((await life(g.Q!)).appraisal_end_date, '2032-01-01')
+        assert.equal((await effective(g.Q!))[0]!.endDate, '2032-01-01')
+        assert.equal((await life(g.U!)).computed_at, 'untouched', 'units not using the rule are not touched')
+        const op = await c.audit.getOperation('default', r.operationId)
+        const ev = op.events.find((e) => e.type === 'UPDATE_UNIT_RULES')!
+        assert.deepEqual(
+          { ...ev.data, changedRules: undefined },
+          {
+            changedRules: undefined,
+            declaringUnits: 2,
+            endDatesChanged: 1,
+            unitsRecomputed: 3,
+            effectiveRules: 3,
+          },
+        )
+        // Deleting a rule still in use stays refused, and nothing changes.
+        const without = csv
+          .split('\n')
+          .filter((l) => !l.startsWith('APP-COM-0014,'))
+          .join('\n')
+        await assert.rejects(
+          c.referential.import('default', 'rules', Buffer.from(without), 't'),
+          (e: { code: string }) => e.code === 'REFERENTIAL_IN_USE',
+        )
+        assert.equal((await life(g.Q!)).appraisal_end_date, '2032-01-01')
+        // Back to the shipped file: dates follow.
+        await c.referential.import('default', 'rules', readFileSync(csvPath), 't')
+        assert.equal((await life(g.Q!)).appraisal_end_date, '2030-01-01')
       })
     })
   })
