@@ -68,7 +68,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const tenancy = new TenancyService({ db, audit, clock, ids, sessionTtlSeconds: config.sessionTtlSeconds })
   const queue = new JobQueue({ db, clock, ids })
   const referential = new ReferentialService({ db, audit, clock })
-  const rules = new RulesService({ db, clock })
+  const rules = new RulesService({ db, clock, referential })
   const catalog = new CatalogService({ db, rules })
   // A changed rule recomputes the end dates of the units using it, in the import's operation.
   referential.registerChangeHook('rules', (trx, tenantId, ids, agent) =>

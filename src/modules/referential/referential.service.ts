@@ -247,6 +247,78 @@ export class ReferentialService {
   }
 
   /**
+   * Merges a rules CSV into the tenant's rules referential (rules of the file created or replaced, the
+   * others kept), as ONE logged operation of type `operationType`. `within` runs first in the same
+   * transaction (the rules module stores the rules' extra metadata there) and may name rules whose
+   * meaning changed without their CSV line changing; change hooks then run on those and the updated ones.
+   */
+  async mergeRules(
+    tenantId: string,
+    bytes: Uint8Array,
+    agent: string,
+    opts: {
+      operationType: string
+      data?: Record<string, unknown>
+      within?: (trx: Executor) => Promise<{ events: OperationEvent[]; changedIds: readonly string[] }>
+    },
+  ): Promise<ImportResult> {
+    await this.requireTenant(tenantId)
+    const parsed = parseReferentialFile('rules', bytes)
+    const sha512 = createHash('sha512').update(bytes).digest('hex')
+    if (!parsed.ok || parsed.value.kind !== 'rules') {
+      throw await this.logRefusal(
+        tenantId,
+        opts.operationType,
+        agent,
+        ['rules'],
+        invalidReferential('rules', parsed.ok ? [] : parsed.errors, parsed.ok ? 0 : parsed.total),
+        sha512,
+      )
+    }
+    const fileEntries = parsed.value.entries
+    try {
+      const { result } = await this.deps.audit.inOperation(
+        { tenantId, type: opts.operationType, agent },
+        async (trx, op) => {
+          await this.lock(trx, tenantId)
+          const now = this.deps.clock.now().toISOString()
+          const inFile = new Set(fileEntries.map((e) => e.ruleId))
+          const kept = (await this.repo.listRules(trx, tenantId))
+            .filter((r) => !inFile.has(r.ruleId))
+            .map((r) => ({
+              line: 0,
+              ruleId: r.ruleId,
+              ruleType: r.ruleType,
+              ruleValue: r.ruleValue,
+              ruleDescription: r.ruleDescription,
+              ruleDuration: r.ruleDuration,
+              ruleMeasurement: r.ruleMeasurement,
+            }))
+          const before = opts.within ? await opts.within(trx) : { events: [], changedIds: [] }
+          const applied = await this.apply(
+            trx,
+            tenantId,
+            { kind: 'rules', entries: [...fileEntries, ...kept] },
+            now,
+          )
+          await this.verify(trx, tenantId, [applied])
+          const events = this.successEvents(applied, agent, { sha512, bytes: bytes.length, ...opts.data })
+          events.push(...before.events)
+          const changed = [...new Set([...applied.updated, ...before.changedIds])]
+          events.push(
+            ...(await this.runChangeHooks(trx, tenantId, [{ ...applied, updated: changed }], agent)),
+          )
+          const result: ImportResult = { tenantId, operationId: op.id, ...this.counts(applied) }
+          return { result, events, summary: { ...this.summary(applied), sha512, ...opts.data } }
+        },
+      )
+      return result
+    } catch (e) {
+      throw await this.logRefusal(tenantId, opts.operationType, agent, ['rules'], e, sha512)
+    }
+  }
+
+  /**
    * Loads the default referentials shipped with SAEH (agencies, rules, one ingest and one access
    * contract) into a tenant, each with REPLACE semantics, all in one operation: loading them again
    * changes nothing. Profiles and management contracts are left as they are.

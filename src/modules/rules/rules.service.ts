@@ -9,6 +9,8 @@ import type {
 } from '../../platform/db/schema.js'
 import type { OperationEvent } from '../audit/index.js'
 import { computeEndDate } from '../ingest/index.js'
+import type { ImportResult, ReferentialService } from '../referential/index.js'
+import { readPreset, type PresetRuleMeta } from './presets.js'
 import { computeUnit, type ParentState } from './engine.js'
 import type {
   CategoryView,
@@ -35,22 +37,12 @@ export const RulesErrors = {
 /** Restrictiveness order used to combine communicabilities (objects: the most restrictive unit wins). */
 const RANK = { immediate: 0, date: 1, unknown: 2, never: 3 } as const
 
-/** Extra per-rule metadata (presets) a referential entry may carry; read by `ruleInfo`. */
-export type RuleExtraSource = (trx: Executor, tenantId: string) => Promise<Map<string, Partial<RuleInfo>>>
-
 /**
  * Materialised management rules: `unit_effective_rule`, `unit_effective_property` and `unit_lifecycle`
  * are rewritten by `recompute` for the given units and their descendants only (docs/rules.md).
  */
 export class RulesService {
-  private extra: RuleExtraSource | undefined
-
-  constructor(private readonly deps: { db: Db; clock: Clock }) {}
-
-  /** Lets the referential module add metadata (never flag, legal basis) to rules. */
-  registerRuleExtra(source: RuleExtraSource): void {
-    this.extra = source
-  }
+  constructor(private readonly deps: { db: Db; clock: Clock; referential: ReferentialService }) {}
 
   /** The tenant's rules referential, as the engine needs it. */
   async ruleInfo(trx: Executor, tenantId: string): Promise<Map<string, RuleInfo>> {
@@ -59,7 +51,18 @@ export class RulesService {
       .select(['rule_id', 'rule_type', 'value', 'duration', 'measurement'])
       .where('tenant_id', '=', tenantId)
       .execute()
-    const extra = this.extra ? await this.extra(trx, tenantId) : new Map<string, Partial<RuleInfo>>()
+    const extra = new Map<string, Partial<RuleInfo>>()
+    for (const e of await trx
+      .selectFrom('rule_extra')
+      .select(['rule_id', 'data'])
+      .where('tenant_id', '=', tenantId)
+      .execute()) {
+      const d = fromJson<PresetRuleMeta>(e.data)
+      extra.set(e.rule_id, {
+        ...(d.never === true ? { never: true } : {}),
+        ...(typeof d.legalBasis === 'string' ? { legalBasis: d.legalBasis } : {}),
+      })
+    }
     return new Map(
       rows.map((r) => [
         r.rule_id,
@@ -333,6 +336,74 @@ export class RulesService {
         },
       },
     ]
+  }
+
+  /**
+   * Loads a shipped preset (`l213-2`, `communes-retention`): its rules are merged into the tenant's
+   * rules referential (others kept) and its per-rule metadata stored in `rule_extra`, as ONE logged
+   * operation LOAD_RULES_PRESET; units using a rule whose definition or metadata changed are recomputed.
+   */
+  async loadPreset(
+    tenantId: string,
+    name: string,
+    agent: string,
+  ): Promise<ImportResult & { preset: string }> {
+    const preset = await readPreset(name)
+    const r = await this.deps.referential.mergeRules(tenantId, preset.csv, agent, {
+      operationType: 'LOAD_RULES_PRESET',
+      data: { preset: preset.name },
+      within: async (trx) => {
+        const now = this.deps.clock.now().toISOString()
+        const existing = new Map(
+          (
+            await trx
+              .selectFrom('rule_extra')
+              .select(['rule_id', 'data'])
+              .where('tenant_id', '=', tenantId)
+              .execute()
+          ).map((e) => [e.rule_id, JSON.stringify(fromJson(e.data))]),
+        )
+        const changed: string[] = []
+        for (const [ruleId, meta] of Object.entries(preset.rules)) {
+          const text = JSON.stringify(meta)
+          if (existing.get(ruleId) === text) continue
+          changed.push(ruleId)
+          await trx
+            .deleteFrom('rule_extra')
+            .where('tenant_id', '=', tenantId)
+            .where('rule_id', '=', ruleId)
+            .execute()
+          await trx
+            .insertInto('rule_extra')
+            .values({
+              tenant_id: tenantId,
+              rule_id: ruleId,
+              preset: preset.name,
+              data: toJson(meta),
+              updated_at: now,
+            })
+            .execute()
+        }
+        return {
+          changedIds: changed,
+          events: [
+            {
+              type: 'STP_LOAD_RULES_PRESET',
+              outcome: 'OK',
+              detail: 'STP_LOAD_RULES_PRESET.OK',
+              agent,
+              message: `Préréglage « ${preset.title} » : ${Object.keys(preset.rules).length} règle(s), métadonnées de ${changed.length} règle(s) enregistrées`,
+              data: {
+                preset: preset.name,
+                rules: Object.keys(preset.rules).length,
+                metadataChanged: changed.length,
+              },
+            },
+          ],
+        }
+      },
+    })
+    return { ...r, preset: preset.name }
   }
 
   private async deleteRows(trx: Executor, tenantId: string, ids: readonly string[]): Promise<void> {

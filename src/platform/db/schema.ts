@@ -288,6 +288,7 @@ export interface CatalogSchema {
   unit_effective_rule: UnitEffectiveRuleTable
   unit_effective_property: UnitEffectivePropertyTable
   unit_lifecycle: UnitLifecycleTable
+  rule_extra: RuleExtraTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -336,4 +337,13 @@ export interface UnitLifecycleTable {
   access_rule_ids: unknown
   legal_basis: string | null
   computed_at: string
+}
+
+/** Preset metadata of one rule of a tenant's referential (legal basis, start basis, never…). */
+export interface RuleExtraTable {
+  tenant_id: string
+  rule_id: string
+  preset: string
+  data: unknown
+  updated_at: string
 }

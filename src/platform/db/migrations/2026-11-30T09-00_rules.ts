@@ -10,6 +10,17 @@ export const rules = (d: DialectName): Migration => {
   return {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     async up(db: Kysely<any>) {
+      // Metadata a rules preset adds to a rule of the tenant's referential (legal basis, start basis,
+      // never flag, default final action, to-validate flag): the Vitam CSV has no column for them.
+      await db.schema
+        .createTable('rule_extra')
+        .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenant.id'))
+        .addColumn('rule_id', 'text', (c) => c.notNull())
+        .addColumn('preset', 'text', (c) => c.notNull())
+        .addColumn('data', json, (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('rule_extra_pk', ['tenant_id', 'rule_id'])
+        .execute()
       await db.schema
         .createTable('unit_effective_rule')
         .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenant.id'))
