@@ -177,15 +177,15 @@ export class RulesService {
     let ruleCount = 0
     await this.deleteRows(trx, tenantId, ids)
     const flush = async (force: boolean) => {
-      if (ruleRows.length >= 100 || (force && ruleRows.length > 0)) {
+      if (ruleRows.length >= 400 || (force && ruleRows.length > 0)) {
         await trx.insertInto('unit_effective_rule').values(ruleRows).execute()
         ruleRows = []
       }
-      if (propRows.length >= 100 || (force && propRows.length > 0)) {
+      if (propRows.length >= 400 || (force && propRows.length > 0)) {
         await trx.insertInto('unit_effective_property').values(propRows).execute()
         propRows = []
       }
-      if (lifeRows.length >= 50 || (force && lifeRows.length > 0)) {
+      if (lifeRows.length >= 200 || (force && lifeRows.length > 0)) {
         await trx.insertInto('unit_lifecycle').values(lifeRows).execute()
         lifeRows = []
       }
