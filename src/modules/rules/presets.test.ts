@@ -128,6 +128,31 @@ for (const dialect of testDialects()) {
       const op = await c.audit.getOperation('default', r.operationId)
       const ev = op.events.find((e) => e.type === 'UPDATE_UNIT_RULES')!
       assert.equal(ev.data?.unitsRecomputed, 1)
+      // The same through HTTP (INTERFACES §3 shape plus computedRules and communicability).
+      const res = await app.inject({
+        url: '/api/v1/units/u-priv',
+        headers: { ...auth, 'x-tenant-id': 'default' },
+      })
+      assert.equal(res.statusCode, 200, res.body)
+      const body = res.json()
+      assert.deepEqual(body.rules, [
+        {
+          category: 'AccessRule',
+          ruleId: 'ACC-00016',
+          startDate: '1990-01-01',
+          endDate: '2040-01-01',
+          finalAction: null,
+          inherited: false,
+          origin: 'u-priv',
+        },
+      ])
+      assert.equal(body.computedRules.AccessRule.maxEndDate, '2040-01-01')
+      assert.deepEqual(body.communicability, after.communicability)
+      const other = await app.inject({
+        url: '/api/v1/units/u-priv',
+        headers: { ...auth, 'x-tenant-id': 'commune' },
+      })
+      assert.equal(other.statusCode, 404, 'another tenant’s unit is not found')
     })
 
     it('HTTP: POST /referentials/presets/{name}; unknown preset 404 and nothing changed; no access 401/403', async () => {
