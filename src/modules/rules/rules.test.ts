@@ -356,6 +356,51 @@ for (const dialect of testDialects()) {
       assert.match(mix.legal_basis ?? '', /ACC-00016/)
     })
 
+    it('an object takes the most restrictive communicability of the units referencing its group', async () => {
+      const g = await graph({
+        O1: {
+          rules: [{ category: 'AccessRule', ruleId: 'ACC-00003', start: '2000-01-01', end: '2025-01-01' }],
+        },
+        O2: {
+          rules: [{ category: 'AccessRule', ruleId: 'ACC-00016', start: '2000-01-01', end: '2050-01-01' }],
+        },
+        O3: { rules: [{ category: 'AccessRule', ruleId: 'ACC-00036', start: '2000-01-01' }] },
+      })
+      const now = c.clock.now().toISOString()
+      const object = async (units: string[]) => {
+        const gid = `grp-${++n}`
+        await c.db.kysely
+          .insertInto('object_group')
+          .values({ id: gid, tenant_id: 'default', operation_id: 't', created_at: now })
+          .execute()
+        await c.db.kysely
+          .insertInto('data_object')
+          .values({
+            id: `obj-${n}`,
+            tenant_id: 'default',
+            group_id: gid,
+            operation_id: 't',
+            kind: 'physical',
+            created_at: now,
+          })
+          .execute()
+        await c.db.kysely
+          .updateTable('archive_unit')
+          .set({ object_group_id: gid })
+          .where('id', 'in', units)
+          .execute()
+        return (await c.catalog.getObject('default', `obj-${n}`)).communicability as {
+          status: string
+          from: string | null
+        }
+      }
+      assert.deepEqual(
+        { ...(await object([g.O1!, g.O2!])), legalBasis: undefined },
+        { status: 'date', from: '2050-01-01', legalBasis: undefined, ruleIds: ['ACC-00016'] },
+      )
+      assert.equal((await object([g.O1!, g.O3!])).status, 'never')
+    })
+
     it('refuses a cycle with RULES_GRAPH_CYCLE and changes nothing', async () => {
       const g = await graph({ Y1: {}, Y2: { parents: ['Y1'] } })
       await assert.rejects(
