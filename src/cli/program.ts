@@ -240,6 +240,24 @@ export function buildProgram(): Command {
       })
     })
   referential
+    .command('load-preset <name>')
+    .description(
+      'charge un préréglage de règles (l213-2, communes-retention), fusionné au référentiel des règles',
+    )
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, name: string, o: { tenant: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'referential.write')
+        const r = await c.rules.loadPreset(o.tenant, name, actor.id)
+        emit(
+          g,
+          r,
+          () =>
+            `Préréglage ${r.preset} chargé pour ${o.tenant} (opération ${r.operationId}) : ${r.total} règles (${r.created} créées, ${r.updated} modifiées)`,
+        )
+      })
+    })
+  referential
     .command('list <kind>')
     .description('liste un référentiel du service')
     .requiredOption('--tenant <id>', 'service d’archives')
@@ -332,6 +350,7 @@ export function buildProgram(): Command {
               (r) =>
                 `  règle ${r.category} ${r.ruleId ?? ''} ${r.startDate ?? ''} → ${r.endDate ?? ''}${r.inherited ? ` (héritée de ${r.origin})` : ''}`,
             ),
+            ...(u.communicability ? [`  communicabilité : ${JSON.stringify(u.communicability)}`] : []),
           ].join('\n'),
         )
       })

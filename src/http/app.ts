@@ -11,6 +11,7 @@ import { logbookRoutes } from './routes/logbook.routes.js'
 import { referentialRoutes } from './routes/referential.routes.js'
 import { ingestRoutes } from './routes/ingest.routes.js'
 import { catalogRoutes } from './routes/catalog.routes.js'
+import { rulesRoutes } from './routes/rules.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { placeholderPage } from './web-placeholder.js'
 
@@ -106,6 +107,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(referentialRoutes, { c })
       await api.register(ingestRoutes, { c })
       await api.register(catalogRoutes, { c })
+      await api.register(rulesRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

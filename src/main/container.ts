@@ -10,6 +10,7 @@ import { AuditService } from '../modules/audit/index.js'
 import { TenancyService } from '../modules/tenancy/index.js'
 import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
+import { RulesService } from '../modules/rules/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import { ExportService } from '../modules/export/index.js'
@@ -37,6 +38,7 @@ export interface Container {
   readonly tenancy: TenancyService
   readonly referential: ReferentialService
   readonly catalog: CatalogService
+  readonly rules: RulesService
   readonly storage: StorageStrategy
   readonly blobs: BlobRepository
   readonly ingest: IngestService
@@ -70,7 +72,12 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const tenancy = new TenancyService({ db, audit, clock, ids, sessionTtlSeconds: config.sessionTtlSeconds })
   const queue = new JobQueue({ db, clock, ids })
   const referential = new ReferentialService({ db, audit, clock })
-  const catalog = new CatalogService({ db })
+  const rules = new RulesService({ db, clock, referential })
+  const catalog = new CatalogService({ db, rules })
+  // A changed rule recomputes the end dates of the units using it, in the import's operation.
+  referential.registerChangeHook('rules', (trx, tenantId, ids, agent) =>
+    rules.onRulesChanged(trx, tenantId, ids, agent),
+  )
   // The referentials know the catalogue only through these hooks: contracts may name existing units,
   // and a rule or an agency that archives still use cannot be removed by a re-import.
   referential.registerReferenceResolver('units', async (trx, tenantId, ids) =>
@@ -122,6 +129,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const profiles = new ProfileSchemas({ db, audit, referential })
   const ingest = new IngestService({
     profiles,
+    rules,
     db,
     audit,
     clock,
@@ -147,6 +155,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     tenancy,
     referential,
     catalog,
+    rules,
     storage,
     blobs,
     ingest,

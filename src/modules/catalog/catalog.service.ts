@@ -2,7 +2,14 @@ import { sql } from 'kysely'
 import { AppError } from '../../platform/errors.js'
 import { fromJson, type Db } from '../../platform/db/create-db.js'
 import type { DataObjectTable } from '../../platform/db/schema.js'
-import type { ObjectRecord, UnitDetail, UnitObject, UnitRuleView, UnitSummary } from './catalog.types.js'
+import type {
+  ObjectRecord,
+  RulesReader,
+  UnitDetail,
+  UnitObject,
+  UnitRuleView,
+  UnitSummary,
+} from './catalog.types.js'
 
 export const CatalogErrors = {
   unitNotFound: (id: string) =>
@@ -29,7 +36,7 @@ function toObject(o: DataObjectTable): UnitObject {
 
 /** Read side of the catalogue: units, their objects and rules. Every query is tenant-scoped. */
 export class CatalogService {
-  constructor(private readonly deps: { db: Db }) {}
+  constructor(private readonly deps: { db: Db; rules: RulesReader }) {}
 
   private get k() {
     return this.deps.db.kysely
@@ -144,50 +151,14 @@ export class CatalogService {
       objects,
       content: fromJson(r.content),
       management: r.management === null ? null : fromJson(r.management),
-      rules: await this.rulesOf(tenantId, id),
+      ...(await this.deps.rules.unitView(tenantId, id)),
       createdAt: r.created_at,
     }
   }
 
-  /**
-   * The unit's rules: those it declares, and those inherited from its ancestors per category (a
-   * category the unit declares itself is not inherited). Full inheritance semantics (PreventInheritance,
-   * RefNonRuleId) belong to the rules module.
-   */
+  /** The unit's rules, declared and inherited, as materialised by the rules module. */
   async rulesOf(tenantId: string, unitId: string): Promise<UnitRuleView[]> {
-    const out: UnitRuleView[] = []
-    const seenCategories = new Set<string>()
-    let level = [unitId]
-    const visited = new Set<string>()
-    let depth = 0
-    while (level.length > 0 && depth < 1000) {
-      const rows = await this.k
-        .selectFrom('unit_rule')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('unit_id', 'in', level)
-        .execute()
-      const declaredHere = new Set<string>()
-      for (const r of rows) {
-        if (depth > 0 && seenCategories.has(r.category)) continue
-        declaredHere.add(r.category)
-        out.push({
-          category: r.category,
-          ruleId: r.rule_id,
-          startDate: r.start_date,
-          endDate: r.end_date,
-          finalAction: r.final_action,
-          inherited: depth > 0,
-          origin: r.unit_id,
-        })
-      }
-      for (const c of declaredHere) seenCategories.add(c)
-      for (const u of level) visited.add(u)
-      const parents = await this.parentsOf(tenantId, level)
-      level = [...new Set([...parents.values()].flat())].filter((p) => !visited.has(p))
-      depth++
-    }
-    return out
+    return (await this.deps.rules.unitView(tenantId, unitId)).rules
   }
 
   async getObject(tenantId: string, id: string): Promise<ObjectRecord> {
@@ -211,6 +182,7 @@ export class CatalogService {
       blobId: o.blob_id,
       operationId: o.operation_id,
       unitIds: units.map((u) => u.id),
+      communicability: await this.deps.rules.groupCommunicability(tenantId, o.group_id),
     }
   }
 }

@@ -42,6 +42,10 @@ export interface UnitDetail extends UnitSummary {
   readonly content: unknown
   readonly management: unknown
   readonly rules: readonly UnitRuleView[]
+  /** Per category: effective rules, max end date, final action and its origin, conflicts (rules module). */
+  readonly computedRules: Readonly<Record<string, unknown>>
+  /** { status, from, legalBasis, ruleIds }; null before the unit's rules were computed. */
+  readonly communicability: unknown
   readonly createdAt: string
 }
 
@@ -51,4 +55,19 @@ export interface ObjectRecord extends UnitObject {
   readonly blobId: string | null
   readonly operationId: string
   readonly unitIds: readonly string[]
+  /** The most restrictive communicability of the units referencing the object's group. */
+  readonly communicability: unknown
+}
+
+/** What the catalogue reads of the rules module (wired in main/container.ts). */
+export interface RulesReader {
+  unitView(
+    tenantId: string,
+    unitId: string,
+  ): Promise<{
+    rules: UnitRuleView[]
+    computedRules: Readonly<Record<string, unknown>>
+    communicability: unknown
+  }>
+  groupCommunicability(tenantId: string, groupId: string): Promise<unknown>
 }

@@ -1,2 +1,9 @@
 export { CatalogService, CatalogErrors } from './catalog.service.js'
-export type { UnitSummary, UnitDetail, UnitObject, UnitRuleView, ObjectRecord } from './catalog.types.js'
+export type {
+  UnitSummary,
+  UnitDetail,
+  UnitObject,
+  UnitRuleView,
+  ObjectRecord,
+  RulesReader,
+} from './catalog.types.js'

@@ -1,4 +1,9 @@
-export { ReferentialService, DEFAULTS_OPERATION, type ReferentialDeps } from './referential.service.js'
+export {
+  ReferentialService,
+  DEFAULTS_OPERATION,
+  type ReferentialDeps,
+  type ChangeHook,
+} from './referential.service.js'
 export { parseReferentialFile, type ParsedFile } from './parse.js'
 export { DEFAULT_REFERENTIALS_DIR, DEFAULT_FILES } from './defaults.js'
 export { MAX_RULE_DURATION } from './rules.parser.js'

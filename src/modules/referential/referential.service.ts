@@ -99,6 +99,14 @@ interface Applied {
   readonly refs: readonly RefUse[]
 }
 
+/** Called with the ids of entries whose definition changed; returns the events to log. */
+export type ChangeHook = (
+  trx: Executor,
+  tenantId: string,
+  changedIds: readonly string[],
+  agent: string,
+) => Promise<OperationEvent[]>
+
 interface Checker {
   readonly fn: InUseChecker
   readonly label: string
@@ -114,6 +122,7 @@ export class ReferentialService {
   private readonly repo: ReferentialRepository
   private readonly checkers = new Map<ReferentialKind, Checker[]>()
   private readonly resolvers = new Map<ReferenceTarget, ReferenceResolver>()
+  private readonly changeHooks = new Map<ReferentialKind, ChangeHook[]>()
   private readonly strategies: ReadonlySet<string>
 
   constructor(private readonly deps: ReferentialDeps) {
@@ -163,6 +172,30 @@ export class ReferentialService {
     }
   }
 
+  /**
+   * Lets another module react, inside the import's transaction and logged operation, to entries whose
+   * definition changed (the rules module recomputes end dates); the events it returns are logged.
+   */
+  registerChangeHook(kind: ReferentialKind, fn: ChangeHook): void {
+    this.changeHooks.set(kind, [...(this.changeHooks.get(kind) ?? []), fn])
+  }
+
+  private async runChangeHooks(
+    trx: Executor,
+    tenantId: string,
+    applied: readonly Applied[],
+    agent: string,
+  ): Promise<OperationEvent[]> {
+    const events: OperationEvent[] = []
+    for (const a of applied) {
+      if (a.updated.length === 0) continue
+      for (const h of this.changeHooks.get(a.kind) ?? []) {
+        events.push(...(await h(trx, tenantId, a.updated, agent)))
+      }
+    }
+    return events
+  }
+
   /** Resolves references to archive units (RootUnits, LinkParentId…) or ontology fields (AUP schemas). */
   registerReferenceResolver(target: ReferenceTarget, fn: ReferenceResolver): () => void {
     this.resolvers.set(target, fn)
@@ -202,6 +235,7 @@ export class ReferentialService {
           const applied = await this.apply(trx, tenantId, parsed.value, now)
           await this.verify(trx, tenantId, [applied])
           const events = this.successEvents(applied, agent, { sha512, bytes: bytes.length })
+          events.push(...(await this.runChangeHooks(trx, tenantId, [applied], agent)))
           const result: ImportResult = { tenantId, operationId: op.id, ...this.counts(applied) }
           return { result, events, summary: { ...this.summary(applied), sha512 } }
         },
@@ -209,6 +243,78 @@ export class ReferentialService {
       return result
     } catch (e) {
       throw await this.logRefusal(tenantId, voc.op, agent, [kind], e, sha512)
+    }
+  }
+
+  /**
+   * Merges a rules CSV into the tenant's rules referential (rules of the file created or replaced, the
+   * others kept), as ONE logged operation of type `operationType`. `within` runs first in the same
+   * transaction (the rules module stores the rules' extra metadata there) and may name rules whose
+   * meaning changed without their CSV line changing; change hooks then run on those and the updated ones.
+   */
+  async mergeRules(
+    tenantId: string,
+    bytes: Uint8Array,
+    agent: string,
+    opts: {
+      operationType: string
+      data?: Record<string, unknown>
+      within?: (trx: Executor) => Promise<{ events: OperationEvent[]; changedIds: readonly string[] }>
+    },
+  ): Promise<ImportResult> {
+    await this.requireTenant(tenantId)
+    const parsed = parseReferentialFile('rules', bytes)
+    const sha512 = createHash('sha512').update(bytes).digest('hex')
+    if (!parsed.ok || parsed.value.kind !== 'rules') {
+      throw await this.logRefusal(
+        tenantId,
+        opts.operationType,
+        agent,
+        ['rules'],
+        invalidReferential('rules', parsed.ok ? [] : parsed.errors, parsed.ok ? 0 : parsed.total),
+        sha512,
+      )
+    }
+    const fileEntries = parsed.value.entries
+    try {
+      const { result } = await this.deps.audit.inOperation(
+        { tenantId, type: opts.operationType, agent },
+        async (trx, op) => {
+          await this.lock(trx, tenantId)
+          const now = this.deps.clock.now().toISOString()
+          const inFile = new Set(fileEntries.map((e) => e.ruleId))
+          const kept = (await this.repo.listRules(trx, tenantId))
+            .filter((r) => !inFile.has(r.ruleId))
+            .map((r) => ({
+              line: 0,
+              ruleId: r.ruleId,
+              ruleType: r.ruleType,
+              ruleValue: r.ruleValue,
+              ruleDescription: r.ruleDescription,
+              ruleDuration: r.ruleDuration,
+              ruleMeasurement: r.ruleMeasurement,
+            }))
+          const before = opts.within ? await opts.within(trx) : { events: [], changedIds: [] }
+          const applied = await this.apply(
+            trx,
+            tenantId,
+            { kind: 'rules', entries: [...fileEntries, ...kept] },
+            now,
+          )
+          await this.verify(trx, tenantId, [applied])
+          const events = this.successEvents(applied, agent, { sha512, bytes: bytes.length, ...opts.data })
+          events.push(...before.events)
+          const changed = [...new Set([...applied.updated, ...before.changedIds])]
+          events.push(
+            ...(await this.runChangeHooks(trx, tenantId, [{ ...applied, updated: changed }], agent)),
+          )
+          const result: ImportResult = { tenantId, operationId: op.id, ...this.counts(applied) }
+          return { result, events, summary: { ...this.summary(applied), sha512, ...opts.data } }
+        },
+      )
+      return result
+    } catch (e) {
+      throw await this.logRefusal(tenantId, opts.operationType, agent, ['rules'], e, sha512)
     }
   }
 
@@ -249,6 +355,7 @@ export class ReferentialService {
               bytes: files[i]!.bytes.length,
             }),
           )
+          events.push(...(await this.runChangeHooks(trx, tenantId, applied, agent)))
           const result: LoadDefaultsResult = {
             tenantId,
             operationId: op.id,

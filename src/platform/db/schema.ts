@@ -284,4 +284,66 @@ export interface CatalogSchema {
   unit_parent: UnitParentTable
   data_object: DataObjectTable
   unit_rule: UnitRuleTable
+  // rules module: materialised effective rules and per-unit lifecycle summary
+  unit_effective_rule: UnitEffectiveRuleTable
+  unit_effective_property: UnitEffectivePropertyTable
+  unit_lifecycle: UnitLifecycleTable
+  rule_extra: RuleExtraTable
+}
+
+// ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
+
+/** One rule in force on a unit: declared by it (inherited = 0) or by the ancestor `origin_unit_id`. */
+export interface UnitEffectiveRuleTable {
+  tenant_id: string
+  unit_id: string
+  category: string
+  rule_id: string
+  origin_unit_id: string
+  inherited: number
+  start_date: string | null
+  end_date: string | null
+  final_action: string | null
+  /** JSON array of unit ids, from the origin down to the unit (one path). */
+  path: unknown
+  /** JSON: the origin's rule data (hold fields…). */
+  data: unknown
+}
+
+/** One category property (FinalAction, ClassificationLevel…) in force on a unit, with its origin. */
+export interface UnitEffectivePropertyTable {
+  tenant_id: string
+  unit_id: string
+  category: string
+  name: string
+  value: string
+  origin_unit_id: string
+  inherited: number
+}
+
+/** Per-unit summary of the effective rules, for elimination, holds, search and access. */
+export interface UnitLifecycleTable {
+  unit_id: string
+  tenant_id: string
+  appraisal_end_date: string | null
+  appraisal_rules: number
+  appraisal_incomplete: number
+  final_action: string | null
+  held: number
+  hold_end_date: string | null
+  hold_rule_ids: unknown
+  communicability: string
+  communicable_from: string | null
+  access_rule_ids: unknown
+  legal_basis: string | null
+  computed_at: string
+}
+
+/** Preset metadata of one rule of a tenant's referential (legal basis, start basis, never…). */
+export interface RuleExtraTable {
+  tenant_id: string
+  rule_id: string
+  preset: string
+  data: unknown
+  updated_at: string
 }
