@@ -12,6 +12,7 @@ import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
+import { FixityService, type FixityDeps } from '../modules/fixity/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -38,6 +39,7 @@ export interface Container {
   readonly blobs: BlobRepository
   readonly ingest: IngestService
   readonly profiles: ProfileSchemas
+  readonly fixity: FixityService
   close(): Promise<void>
 }
 
@@ -49,6 +51,10 @@ export interface ContainerOptions {
   readonly migrate?: boolean
   /** Crash tests only: see IngestDeps.faultPoint. */
   readonly ingestFaultPoint?: IngestDeps['faultPoint']
+  /** Crash tests only: see FixityDeps.faultPoint. */
+  readonly fixityFaultPoint?: FixityDeps['faultPoint']
+  /** Tests only: objects per fixity checkpoint. */
+  readonly fixityPageSize?: number
 }
 
 export async function buildContainer(config: Config, opts: ContainerOptions = {}): Promise<Container> {
@@ -131,6 +137,17 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     stagingRoot: join(config.home, 'staging'),
     ...(opts.ingestFaultPoint ? { faultPoint: opts.ingestFaultPoint } : {}),
   })
+  const fixity = new FixityService({
+    db,
+    audit,
+    storage,
+    queue,
+    clock,
+    ids,
+    log: log.child({ component: 'fixity' }),
+    ...(opts.fixityFaultPoint ? { faultPoint: opts.fixityFaultPoint } : {}),
+    ...(opts.fixityPageSize ? { pageSize: opts.fixityPageSize } : {}),
+  })
   return {
     config,
     db,
@@ -146,6 +163,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     blobs,
     ingest,
     profiles,
+    fixity,
     async close() {
       await db.close()
     },
