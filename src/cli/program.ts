@@ -504,7 +504,8 @@ export function buildProgram(): Command {
       o: { tenant?: string; all?: boolean; producer?: string; type: AuditType },
     ) {
       await withInstance(this, o, async (c, actor, g) => {
-        if (o.all === (o.tenant !== undefined)) throw usageError('précisez soit --tenant ID, soit --all')
+        if (Boolean(o.all) === (o.tenant !== undefined))
+          throw usageError('précisez soit --tenant ID, soit --all')
         if (o.all && !isPlatformAdmin(actor))
           throw new AppError(
             'FORBIDDEN',
