@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream'
 import { AppError } from '../../platform/errors.js'
 import type { BlobStore } from '../storage/index.js'
 import type { AuditType, CopyOutcome } from './fixity.types.js'
+import type { HashPool } from './hash-pool.js'
 
 /** One copy of one object on one offer, as an audit found it. */
 export interface CopyResult {
@@ -40,8 +41,19 @@ export async function hashStream(body: Readable): Promise<{ sha512: string; size
 }
 
 /** Existence: the copy is there with the catalogue's size. Integrity: its bytes hash to the catalogue's SHA-512. */
-export async function checkCopy(offer: BlobStore, o: ObjectToCheck, type: AuditType): Promise<CopyResult> {
+export async function checkCopy(
+  offer: BlobStore,
+  o: ObjectToCheck,
+  type: AuditType,
+  pool?: HashPool,
+): Promise<CopyResult> {
   const base = { offerId: offer.id }
+  if (type === 'integrity' && pool && hasLocalFiles(offer)) {
+    // fs offers: hashed by a worker thread; any error goes the ordinary way below (which tells a
+    // missing copy from an offer that is down)
+    const r = await pool.hash(offer.pathOf(o.key))
+    if (!('error' in r)) return judge(base.offerId, o, r.size, r.sha512)
+  }
   if (type === 'existence') {
     try {
       const head = await offer.head(o.key)
@@ -89,23 +101,31 @@ export async function checkCopy(offer: BlobStore, o: ObjectToCheck, type: AuditT
       detail: `lecture interrompue : ${message(e)}`,
     }
   }
-  if (h.size !== o.size)
+  return judge(offer.id, o, h.size, h.sha512)
+}
+
+function hasLocalFiles(offer: BlobStore): offer is BlobStore & { pathOf(key: string): string } {
+  return offer.kind === 'fs' && typeof (offer as { pathOf?: unknown }).pathOf === 'function'
+}
+
+function judge(offerId: string, o: ObjectToCheck, size: number, sha512: string): CopyResult {
+  if (size !== o.size)
     return {
-      ...base,
+      offerId,
       outcome: 'size',
-      bytes: h.size,
-      digest: h.sha512,
-      detail: `${h.size} octets lus au lieu de ${o.size}`,
+      bytes: size,
+      digest: sha512,
+      detail: `${size} octets au lieu de ${o.size}`,
     }
-  if (h.sha512 !== o.sha512)
+  if (sha512 !== o.sha512)
     return {
-      ...base,
+      offerId,
       outcome: 'digest',
-      bytes: h.size,
-      digest: h.sha512,
-      detail: `SHA-512 ${h.sha512.slice(0, 16)}… au lieu de ${o.sha512.slice(0, 16)}…`,
+      bytes: size,
+      digest: sha512,
+      detail: `SHA-512 ${sha512.slice(0, 16)}… au lieu de ${o.sha512.slice(0, 16)}…`,
     }
-  return { ...base, outcome: 'ok', bytes: h.size, digest: h.sha512, detail: null }
+  return { offerId, outcome: 'ok', bytes: size, digest: sha512, detail: null }
 }
 
 export type RepairResult =

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import type { AuditService, OperationEvent } from '../audit/index.js'
 import { blobKeyFor } from '../ingest/index.js'
 import type { BlobStore, StorageStrategy } from '../storage/index.js'
@@ -8,6 +9,7 @@ import type { IdSource } from '../../platform/ids.js'
 import type { Logger } from '../../platform/log.js'
 import type { JobQueue } from '../../platform/queue/job-queue.js'
 import { checkCopy, repairCopy, type CopyResult, type ObjectToCheck } from './copy-check.js'
+import { HashPool } from './hash-pool.js'
 import {
   AUDIT_TYPES,
   type AuditAnomaly,
@@ -37,6 +39,8 @@ export interface FixityDeps {
   readonly pageSize?: number
   /** Concurrent copies checked per offer (default: 4 on fs, 16 on S3). */
   readonly concurrencyPerOffer?: { readonly fs?: number; readonly s3?: number }
+  /** Worker threads hashing fs copies in integrity audits (default: the CPU count, at most 8; 0: none). */
+  readonly hashWorkers?: number
   /** Crash tests only: called after each checkpoint is committed, with its number (1, 2, …). */
   readonly faultPoint?: (point: string, n: number) => void
 }
@@ -276,48 +280,74 @@ export class FixityService {
     const streak = new Map<string, number>()
     const pageSize = this.deps.pageSize ?? 200
     let checkpoints = 0
-    for (;;) {
-      const page = await this.page(row.tenant_id, row.producer, cursor, pageSize)
-      if (page.length === 0) break
-      const objects: ObjectToCheck[] = page.map((r) => ({
-        tenantId: r.tenant_id,
-        objectId: r.id,
-        key: blobKeyFor(r.tenant_id, r.operation_id, r.id),
-        size: Number(r.size ?? 0),
-        sha512: (r.sha512 ?? '').toLowerCase(),
-      }))
-      const results = await this.checkPage(objects, type, down, streak)
-      const outcome = await this.settlePage(auditId, type, objects, results, totals)
-      const last = page[page.length - 1] as ObjRow
-      const next = { tenant: last.tenant_id, object: last.id }
-      totals.offersDown = [...down]
-      await db.transaction().execute(async (trx) => {
-        await outcome.write(trx)
-        const r = await trx
-          .updateTable('fixity_audit')
-          .set({ cursor_tenant: next.tenant, cursor_object: next.object, totals: toJson(totals) })
-          .where('id', '=', auditId)
-          .where('status', '=', 'RUNNING')
-          .where('cursor_tenant', cursor.tenant === null ? 'is' : '=', cursor.tenant)
-          .where('cursor_object', cursor.object === null ? 'is' : '=', cursor.object)
-          .executeTakeFirst()
-        if (Number(r.numUpdatedRows) !== 1) {
-          throw new AppError(
-            'AUDIT_CONCURRENT_RUN',
-            'conflict',
-            `L’audit ${auditId} est exécuté ailleurs en même temps : cette exécution s’arrête`,
-            { auditId },
-          )
-        }
-      })
-      cursor = next
-      this.deps.faultPoint?.('checkpoint', ++checkpoints)
-      opts.onProgress?.({
-        objects: totals.objects,
-        total: totals.total,
-        bytes: totals.bytes,
-        anomalies: totals.anomalies,
-      })
+    const workers = this.deps.hashWorkers ?? Math.max(1, Math.min(availableParallelism(), 8))
+    const pool =
+      type === 'integrity' && workers > 0 && this.deps.storage.offers.some((o) => o.kind === 'fs')
+        ? new HashPool(workers)
+        : undefined
+    try {
+      // Pipelined: the next page is read and hashed while this one is repaired and checkpointed.
+      const toCheck = (page: readonly ObjRow[]): ObjectToCheck[] =>
+        page.map((r) => ({
+          tenantId: r.tenant_id,
+          objectId: r.id,
+          key: blobKeyFor(r.tenant_id, r.operation_id, r.id),
+          size: Number(r.size ?? 0),
+          sha512: (r.sha512 ?? '').toLowerCase(),
+        }))
+      const start = (page: readonly ObjRow[]) => {
+        const p = this.checkPage(toCheck(page), type, down, streak, pool)
+        p.catch(() => undefined) // awaited below; never an unhandled rejection meanwhile
+        return p
+      }
+      let page = await this.page(row.tenant_id, row.producer, cursor, pageSize)
+      let checking = start(page)
+      while (page.length > 0) {
+        const objects = toCheck(page)
+        const results = await checking
+        const last = page[page.length - 1] as ObjRow
+        const nextPage = await this.page(
+          row.tenant_id,
+          row.producer,
+          { tenant: last.tenant_id, object: last.id },
+          pageSize,
+        )
+        checking = start(nextPage)
+        const outcome = await this.settlePage(auditId, type, objects, results, totals)
+        const next = { tenant: last.tenant_id, object: last.id }
+        totals.offersDown = [...down]
+        await db.transaction().execute(async (trx) => {
+          await outcome.write(trx)
+          const r = await trx
+            .updateTable('fixity_audit')
+            .set({ cursor_tenant: next.tenant, cursor_object: next.object, totals: toJson(totals) })
+            .where('id', '=', auditId)
+            .where('status', '=', 'RUNNING')
+            .where('cursor_tenant', cursor.tenant === null ? 'is' : '=', cursor.tenant)
+            .where('cursor_object', cursor.object === null ? 'is' : '=', cursor.object)
+            .executeTakeFirst()
+          if (Number(r.numUpdatedRows) !== 1) {
+            throw new AppError(
+              'AUDIT_CONCURRENT_RUN',
+              'conflict',
+              `L’audit ${auditId} est exécuté ailleurs en même temps : cette exécution s’arrête`,
+              { auditId },
+            )
+          }
+        })
+        cursor = next
+        this.deps.faultPoint?.('checkpoint', ++checkpoints)
+        opts.onProgress?.({
+          objects: totals.objects,
+          total: totals.total,
+          bytes: totals.bytes,
+          anomalies: totals.anomalies,
+        })
+        page = nextPage
+      }
+      await checking
+    } finally {
+      await pool?.close()
     }
     const status = statusOf(totals)
     const finish = opts.finish ?? (<T>(fn: (trx: Executor) => Promise<T>) => db.transaction().execute(fn))
@@ -410,6 +440,7 @@ export class FixityService {
     type: AuditType,
     down: Set<string>,
     streak: Map<string, number>,
+    hashPool: HashPool | undefined,
   ): Promise<Map<string, CopyResult[]>> {
     const results = new Map<string, CopyResult[]>(objects.map((o) => [o.objectId, []]))
     await Promise.all(
@@ -425,7 +456,7 @@ export class FixityService {
               detail: 'offre indisponible',
             }
           } else {
-            r = await checkCopy(offer, o, type)
+            r = await checkCopy(offer, o, type, hashPool)
             if (r.outcome === 'unreadable') {
               const n = (streak.get(offer.id) ?? 0) + 1
               streak.set(offer.id, n)
@@ -447,7 +478,7 @@ export class FixityService {
 
   private concurrencyOf(offer: BlobStore): number {
     const c = this.deps.concurrencyPerOffer
-    return offer.kind === 's3' ? (c?.s3 ?? 16) : (c?.fs ?? 4)
+    return offer.kind === 's3' ? (c?.s3 ?? 16) : (c?.fs ?? 8)
   }
 
   /**
@@ -628,26 +659,26 @@ export class FixityService {
     }
     return {
       write: async (trx) => {
-        for (const r of fixityRows) {
+        for (let i = 0; i < fixityRows.length; i += 100) {
           await trx
             .insertInto('object_fixity')
-            .values(r)
+            .values(fixityRows.slice(i, i + 100))
             .onConflict((oc) =>
-              oc.columns(['object_id', 'offer_id']).doUpdateSet({
-                audit_id: r.audit_id,
-                audit_type: r.audit_type,
-                checked_at: r.checked_at,
-                outcome: r.outcome,
-                digest: r.digest,
-                detail: r.detail,
-              }),
+              oc.columns(['object_id', 'offer_id']).doUpdateSet((eb) => ({
+                audit_id: eb.ref('excluded.audit_id'),
+                audit_type: eb.ref('excluded.audit_type'),
+                checked_at: eb.ref('excluded.checked_at'),
+                outcome: eb.ref('excluded.outcome'),
+                digest: eb.ref('excluded.digest'),
+                detail: eb.ref('excluded.detail'),
+              })),
             )
             .execute()
         }
-        for (const a of anomalies) {
+        for (let i = 0; i < anomalies.length; i += 100) {
           await trx
             .insertInto('fixity_anomaly')
-            .values(a)
+            .values(anomalies.slice(i, i + 100))
             .onConflict((oc) => oc.columns(['audit_id', 'object_id', 'offer_id']).doNothing())
             .execute()
         }
