@@ -141,6 +141,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     db,
     audit,
     storage,
+    blobs,
     queue,
     clock,
     ids,

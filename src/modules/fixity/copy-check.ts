@@ -19,6 +19,7 @@ export interface CopyResult {
 export interface ObjectToCheck {
   readonly tenantId: string
   readonly objectId: string
+  readonly blobId: string
   readonly key: string
   readonly size: number
   readonly sha512: string

@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import type { AuditService, OperationEvent } from '../audit/index.js'
 import { blobKeyFor } from '../ingest/index.js'
-import type { BlobStore, StorageStrategy } from '../storage/index.js'
+import type { BlobRepository, BlobStore, StorageStrategy } from '../storage/index.js'
 import type { Clock } from '../../platform/clock.js'
 import { fromJson, toJson, type Db, type Executor } from '../../platform/db/create-db.js'
 import { AppError } from '../../platform/errors.js'
@@ -31,6 +31,8 @@ export interface FixityDeps {
   readonly db: Db
   readonly audit: AuditService
   readonly storage: StorageStrategy
+  /** Copy states read by the access path (`blob_copy`): audits mark bad copies for repair and repaired ones ok. */
+  readonly blobs: BlobRepository
   readonly queue: JobQueue
   readonly clock: Clock
   readonly ids: IdSource
@@ -52,6 +54,7 @@ const DOWN_AFTER = 3
 
 interface ObjRow {
   readonly id: string
+  readonly blob_id: string | null
   readonly tenant_id: string
   readonly operation_id: string
   readonly size: number | null
@@ -291,6 +294,7 @@ export class FixityService {
         page.map((r) => ({
           tenantId: r.tenant_id,
           objectId: r.id,
+          blobId: r.blob_id ?? r.id,
           key: blobKeyFor(r.tenant_id, r.operation_id, r.id),
           size: Number(r.size ?? 0),
           sha512: (r.sha512 ?? '').toLowerCase(),
@@ -416,6 +420,7 @@ export class FixityService {
   ): Promise<ObjRow[]> {
     let q = this.scopeQuery(tenantId, producer).select([
       'data_object.id',
+      'data_object.blob_id',
       'data_object.tenant_id',
       'data_object.operation_id',
       'data_object.size',
@@ -518,6 +523,9 @@ export class FixityService {
     }[] = []
     const events: (OperationEvent & { tenantId: string })[] = []
     const found: { tenant: string; object: string; detail: string }[] = []
+    const copyStates: { tenant: string; blob: string; offer: string; ok: boolean; note: string }[] = []
+    /** Copies verified good by hashing (integrity audits), per offer: a repair mark on them is lifted. */
+    const verified = new Map<string, string[]>()
     const recovered: string[] = []
 
     for (const o of objects) {
@@ -572,7 +580,30 @@ export class FixityService {
           digest: repairedFrom ? o.sha512 : r.digest,
           detail: repairedFrom ? `${r.outcome} ; réécrite depuis ${repairedFrom}` : r.detail,
         })
-        if (r.outcome === 'ok') continue
+        if (repairedFrom)
+          copyStates.push({
+            tenant: o.tenantId,
+            blob: o.blobId,
+            offer: r.offerId,
+            ok: true,
+            note: `fixity audit ${auditId}: ${r.outcome}, rewritten from ${repairedFrom}`,
+          })
+        else if (r.outcome !== 'ok' && r.outcome !== 'unreadable')
+          copyStates.push({
+            tenant: o.tenantId,
+            blob: o.blobId,
+            offer: r.offerId,
+            ok: false,
+            note: `fixity audit ${auditId}: ${r.outcome}: ${r.detail ?? ''}`,
+          })
+        if (r.outcome === 'ok') {
+          if (type === 'integrity') {
+            const list = verified.get(r.offerId) ?? []
+            list.push(o.blobId)
+            verified.set(r.offerId, list)
+          }
+          continue
+        }
         totals.anomalies++
         const repair = repairedFrom ? 'repaired' : failed.has(r.offerId) ? 'failed' : 'none'
         if (repair === 'repaired') {
@@ -681,6 +712,21 @@ export class FixityService {
             .values(anomalies.slice(i, i + 100))
             .onConflict((oc) => oc.columns(['audit_id', 'object_id', 'offer_id']).doNothing())
             .execute()
+        }
+        for (const [offerId, blobIds] of verified) {
+          for (let i = 0; i < blobIds.length; i += 500) {
+            await trx
+              .updateTable('blob_copy')
+              .set({ state: 'ok', checked_at: now, note: `fixity audit ${auditId}: SHA-512 verified` })
+              .where('offer_id', '=', offerId)
+              .where('state', '=', 'repair')
+              .where('blob_id', 'in', blobIds.slice(i, i + 500))
+              .execute()
+          }
+        }
+        for (const x of copyStates) {
+          if (x.ok) await this.deps.blobs.markOk(trx, x.tenant, x.blob, x.offer, x.note)
+          else await this.deps.blobs.markRepair(trx, x.tenant, x.blob, x.offer, x.note)
         }
         for (const f of found) {
           await trx

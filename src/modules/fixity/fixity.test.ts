@@ -167,6 +167,15 @@ function suite(label: string, dialect: TestDialect, env: () => Record<string, st
       assert.equal(h.copies[0]!.digest, sha(a.bytes))
       assert.equal(h.anomalies.length, 1)
       assert.equal(h.anomalies[0]!.auditId, r.auditId)
+      const marks = (await c.blobs.get(c.db.kysely, 'default', a.id))!.copies
+      assert.deepEqual(
+        marks.map((m) => [m.offerId, m.state]),
+        [
+          [first.id, 'ok'],
+          [second.id, 'ok'],
+        ],
+      )
+      assert.match(marks[1]!.note ?? '', /rewritten from/)
 
       const again = await run('integrity')
       assert.equal(again.status, 'OK')
@@ -236,6 +245,12 @@ function suite(label: string, dialect: TestDialect, env: () => Record<string, st
         [a.id],
       )
       assert.equal((await c.fixity.historyOf('default', a.id)).lost, true)
+      const marks = (await c.blobs.get(c.db.kysely, 'default', a.id))!.copies
+      assert.deepEqual(
+        marks.map((m) => m.state),
+        ['repair', 'repair'],
+        'the read path learns both copies are bad',
+      )
       assert.deepEqual(await c.fixity.lostObjects('other'), [])
       // an operator restores one copy: the next audit repairs the other and lowers the flag
       await replaceCopy(c, first, a.key, a.bytes)
@@ -243,6 +258,11 @@ function suite(label: string, dialect: TestDialect, env: () => Record<string, st
       assert.equal(after.counts.lost, 0)
       assert.ok((await read(second, a.key)).equals(a.bytes))
       assert.deepEqual(await c.fixity.lostObjects('default'), [])
+      assert.deepEqual(
+        (await c.blobs.get(c.db.kysely, 'default', a.id))!.copies.map((m) => m.state),
+        ['ok', 'ok'],
+        'repair marks lifted once both copies verify',
+      )
     })
 
     it('an offer that is down: its copies are unreadable, nothing is repaired on it, the audit continues', async () => {
@@ -261,6 +281,7 @@ function suite(label: string, dialect: TestDialect, env: () => Record<string, st
         db: c.db,
         audit: c.audit,
         storage: createStorage([first, unreachable]),
+        blobs: c.blobs,
         queue: c.queue,
         clock: c.clock,
         ids: c.ids,
@@ -415,6 +436,7 @@ function suite(label: string, dialect: TestDialect, env: () => Record<string, st
         db: c.db,
         audit: c.audit,
         storage: c.storage,
+        blobs: c.blobs,
         queue: c.queue,
         clock: c.clock,
         ids: c.ids,
