@@ -16,6 +16,7 @@ import { ROLES, SYSTEM_PRINCIPAL, isPlatformAdmin, type Principal } from '../mod
 import { importFormatReferential } from '../modules/formats/index.js'
 import { REFERENTIAL_KINDS, isReferentialKind } from '../modules/referential/index.js'
 import { AppError } from '../platform/errors.js'
+import { AUDIT_TYPES, type AuditReport, type AuditType } from '../modules/fixity/index.js'
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
 
 interface GlobalOptions extends OutputOptions {
@@ -503,6 +504,74 @@ export function buildProgram(): Command {
       })
     })
 
+  const audit = program
+    .command('audit')
+    .description('audits de pérennité (existence et intégrité des copies)')
+  audit
+    .command('run')
+    .description(
+      'audite les copies de chaque objet sur chaque offre et répare celles qui sont absentes ou altérées ; code 1 si un objet n’a plus de copie intègre',
+    )
+    .option('--tenant <id>', 'service d’archives audité')
+    .option('--all', 'toute la plate-forme (administrateur de la plate-forme)')
+    .option('--producer <id>', 'seulement les objets de ce service producteur')
+    .addOption(
+      new Option('--type <type>', 'existence ou integrity').choices([...AUDIT_TYPES]).default('integrity'),
+    )
+    .action(async function (
+      this: Command,
+      o: { tenant?: string; all?: boolean; producer?: string; type: AuditType },
+    ) {
+      await withInstance(this, o, async (c, actor, g) => {
+        if (Boolean(o.all) === (o.tenant !== undefined))
+          throw usageError('précisez soit --tenant ID, soit --all')
+        if (o.all && !isPlatformAdmin(actor))
+          throw new AppError(
+            'FORBIDDEN',
+            'forbidden',
+            'Seul un administrateur de la plate-forme peut auditer toute la plate-forme',
+            { scope: 'all' },
+          )
+        if (o.tenant !== undefined) await c.tenancy.requireAccess(actor, o.tenant, 'archive.manage')
+        const auditId = await c.fixity.request({
+          tenantId: o.tenant ?? null,
+          producer: o.producer ?? null,
+          type: o.type,
+          agent: actor.id,
+        })
+        const r = await c.fixity.execute(auditId, progressTo(g))
+        emitAudit(g, r)
+      })
+    })
+  audit
+    .command('resume <id>')
+    .description('reprend un audit interrompu à son dernier point de reprise')
+    .action(async function (this: Command, id: string, o: object) {
+      await withInstance(this, o, async (c, actor, g) => {
+        if (!isPlatformAdmin(actor)) {
+          const r = await c.fixity.report(null, id)
+          if (r.tenant === null)
+            throw new AppError('AUDIT_NOT_FOUND', 'not_found', `Audit inconnu : ${id}`, { auditId: id })
+          await c.tenancy.requireAccess(actor, r.tenant, 'archive.manage')
+        }
+        emitAudit(g, await c.fixity.execute(id, progressTo(g)))
+      })
+    })
+  audit
+    .command('show <id>')
+    .description('le rapport d’un audit (compteurs, résultats par offre, anomalies)')
+    .option('--tenant <id>', 'service d’archives (sans : administrateur de la plate-forme)')
+    .action(async function (this: Command, id: string, o: { tenant?: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        let scope: string | null = null
+        if (o.tenant !== undefined) {
+          await c.tenancy.requireAccess(actor, o.tenant, 'logbook.read')
+          scope = o.tenant
+        } else if (!isPlatformAdmin(actor)) throw usageError('--tenant ID est requis')
+        emitAudit(g, await c.fixity.report(scope, id), false)
+      })
+    })
+
   const operation = program.command('operation').description('opérations')
   operation
     .command('show <id>')
@@ -578,6 +647,42 @@ function requirePlatformAdmin(actor: Principal): void {
       'forbidden',
       'Export et import de services : réservés à l’administrateur de la plate-forme',
     )
+}
+
+function progressTo(g: OutputOptions): {
+  onProgress?: (p: { objects: number; total: number; bytes: number; anomalies: number }) => void
+} {
+  if (g.json || !process.stderr.isTTY) return {}
+  return {
+    onProgress: (p) =>
+      process.stderr.write(
+        `\r  ${p.objects}/${p.total} objets, ${p.bytes} octets, ${p.anomalies} anomalies   `,
+      ),
+  }
+}
+
+/** Prints an audit report; a finished audit that lost objects (KO) exits 1. */
+function emitAudit(g: OutputOptions, r: AuditReport, setExit = true): void {
+  emit(g, r, () =>
+    [
+      `Audit ${r.auditId} (${r.type}, ${r.tenant ?? 'toute la plate-forme'}${r.producer ? `, producteur ${r.producer}` : ''}) : ${r.status}`,
+      `  ${r.counts.objects}/${r.progress.total} objets, ${r.counts.copies} copies, ${r.counts.bytes} octets vérifiés`,
+      `  ${r.counts.anomalies} anomalies, ${r.counts.repaired} copies réparées, ${r.counts.lost} objets sans copie intègre`,
+      ...r.offers.map(
+        (o) =>
+          `  offre ${o.offerId} : ${o.ok}/${o.checked} bonnes, ${o.missing} absentes, ${o.size + o.digest} altérées, ${o.unreadable} illisibles, ${o.repaired} réparées`,
+      ),
+      ...r.alerts.map((a) => `  ALERTE ${a.message}`),
+      ...r.anomalies
+        .filter((a) => a.kind !== 'lost')
+        .slice(0, 50)
+        .map(
+          (a) =>
+            `  ${a.kind.padEnd(10)} ${a.objectId} sur ${a.offer} : ${a.repair}${a.repairedFrom ? ` depuis ${a.repairedFrom}` : ''}`,
+        ),
+    ].join('\n'),
+  )
+  if (setExit && r.status === 'KO') process.exitCode = 1
 }
 
 /** The storage key of an ingested object: its id, under its ingest operation. */

@@ -30,6 +30,9 @@ export interface Config {
   readonly sessionTtlSeconds: number
   readonly loginRateLimitPerMinute: number
   readonly workerConcurrency: number
+  /** Hours between scheduled platform-wide fixity audits (0: none). */
+  readonly auditExistenceHours: number
+  readonly auditIntegrityHours: number
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -166,6 +169,8 @@ const KNOWN = new Set([
   'SAEH_SESSION_TTL_SECONDS',
   'SAEH_LOGIN_RATE_LIMIT',
   'SAEH_WORKER_CONCURRENCY',
+  'SAEH_AUDIT_EXISTENCE_HOURS',
+  'SAEH_AUDIT_INTEGRITY_HOURS',
   'SAEH_TEST_DATABASE_URL',
   'SAEH_TEST_S3_ENDPOINT',
   'SAEH_TEST_S3_ACCESS_KEY',
@@ -214,6 +219,8 @@ export function loadConfig(
     sessionTtlSeconds: intVar(env, 'SAEH_SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600, issues),
     loginRateLimitPerMinute: intVar(env, 'SAEH_LOGIN_RATE_LIMIT', 10, 1, 10_000, issues),
     workerConcurrency: intVar(env, 'SAEH_WORKER_CONCURRENCY', 2, 1, 64, issues),
+    auditExistenceHours: intVar(env, 'SAEH_AUDIT_EXISTENCE_HOURS', 24, 0, 24 * 366, issues),
+    auditIntegrityHours: intVar(env, 'SAEH_AUDIT_INTEGRITY_HOURS', 7 * 24, 0, 24 * 366, issues),
   }
   if (issues.length > 0) {
     throw new AppError(

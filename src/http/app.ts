@@ -13,6 +13,7 @@ import { ingestRoutes } from './routes/ingest.routes.js'
 import { catalogRoutes } from './routes/catalog.routes.js'
 import { rulesRoutes } from './routes/rules.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
+import { fixityRoutes } from './routes/fixity.routes.js'
 import { placeholderPage } from './web-placeholder.js'
 
 export interface HttpOptions {
@@ -88,7 +89,14 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       }),
     )
     const ok = Object.values(checks).every((v) => v === 'ok')
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', version: VERSION, checks })
+    // Objects that fixity audits found with no good copy left: shown loudly, but not a reason to restart.
+    const lostObjects = await c.fixity
+      .lostObjects(null)
+      .then((l) => l.length)
+      .catch(() => null)
+    return reply
+      .code(ok ? 200 : 503)
+      .send({ status: ok ? 'ok' : 'degraded', version: VERSION, checks, fixity: { lostObjects } })
   })
 
   app.get('/', { schema: { hide: true } }, async (_req, reply) =>
@@ -108,6 +116,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(ingestRoutes, { c })
       await api.register(catalogRoutes, { c })
       await api.register(rulesRoutes, { c })
+      await api.register(fixityRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

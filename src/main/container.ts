@@ -16,6 +16,7 @@ import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import { ExportService } from '../modules/export/index.js'
 import { blobKeyFor } from '../modules/ingest/index.js'
 import { VERSION } from './version.js'
+import { FixityService, type FixityDeps } from '../modules/fixity/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -44,6 +45,7 @@ export interface Container {
   readonly ingest: IngestService
   readonly profiles: ProfileSchemas
   readonly exports: ExportService
+  readonly fixity: FixityService
   close(): Promise<void>
 }
 
@@ -55,6 +57,10 @@ export interface ContainerOptions {
   readonly migrate?: boolean
   /** Crash tests only: see IngestDeps.faultPoint. */
   readonly ingestFaultPoint?: IngestDeps['faultPoint']
+  /** Crash tests only: see FixityDeps.faultPoint. */
+  readonly fixityFaultPoint?: FixityDeps['faultPoint']
+  /** Tests only: objects per fixity checkpoint. */
+  readonly fixityPageSize?: number
 }
 
 export async function buildContainer(config: Config, opts: ContainerOptions = {}): Promise<Container> {
@@ -144,6 +150,18 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     ...(opts.ingestFaultPoint ? { faultPoint: opts.ingestFaultPoint } : {}),
   })
   const exports = new ExportService({ db, storage, audit, clock, version: VERSION, keyFor: blobKeyFor })
+  const fixity = new FixityService({
+    db,
+    audit,
+    storage,
+    blobs,
+    queue,
+    clock,
+    ids,
+    log: log.child({ component: 'fixity' }),
+    ...(opts.fixityFaultPoint ? { faultPoint: opts.fixityFaultPoint } : {}),
+    ...(opts.fixityPageSize ? { pageSize: opts.fixityPageSize } : {}),
+  })
   return {
     config,
     db,
@@ -161,6 +179,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     ingest,
     profiles,
     exports,
+    fixity,
     async close() {
       await db.close()
     },

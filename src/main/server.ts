@@ -18,6 +18,10 @@ export async function startServer(
   registerJobHandlers(worker, c)
   // On the embedded default (one process) every ingest still RUNNING at start was cut short by a stop.
   await c.ingest.recover(c.config.database.dialect === 'sqlite' ? 0 : 6 * 3600_000)
+  await c.fixity.ensureSchedules({
+    existenceMs: c.config.auditExistenceHours * 3600_000,
+    integrityMs: c.config.auditIntegrityHours * 3600_000,
+  })
   worker.start()
   const url = await app.listen({ port: opts.port, host: opts.host ?? c.config.host })
   process.stdout.write(`SAEH en service sur http://localhost:${opts.port} (${url})\n`)

@@ -161,7 +161,7 @@ export interface MetaTable {
   value: string
 }
 
-export interface Schema extends CatalogSchema {
+export interface Schema extends CatalogSchema, FixitySchema {
   tenant: TenantTable
   principal: PrincipalTable
   principal_role: PrincipalRoleTable
@@ -346,4 +346,65 @@ export interface RuleExtraTable {
   preset: string
   data: unknown
   updated_at: string
+}
+
+// ── fixity module (migration 2026-11-30T11-00_fixity) ────────────────────────────────────────────
+export interface FixityAuditTable {
+  /** The audit's logbook operation id. */
+  id: string
+  /** null: the whole platform. */
+  tenant_id: string | null
+  producer: string | null
+  type: 'existence' | 'integrity'
+  trigger: 'manual' | 'schedule'
+  status: string
+  agent: string | null
+  /** Checkpoint: the last object fully checked, in (tenant_id, id) order. */
+  cursor_tenant: string | null
+  cursor_object: string | null
+  totals: unknown
+  created_at: string
+  started_at: string | null
+  finished_at: string | null
+}
+
+export interface FixityAnomalyTable {
+  audit_id: string
+  tenant_id: string
+  object_id: string
+  /** '*' for an object with no good copy left (kind 'lost'). */
+  offer_id: string
+  kind: 'missing' | 'size' | 'digest' | 'unreadable' | 'lost'
+  detail: string | null
+  repair: 'repaired' | 'failed' | 'none'
+  repaired_from: string | null
+  detected_at: string
+}
+
+export interface ObjectFixityTable {
+  tenant_id: string
+  object_id: string
+  offer_id: string
+  audit_id: string
+  audit_type: 'existence' | 'integrity'
+  checked_at: string
+  outcome: 'ok' | 'missing' | 'size' | 'digest' | 'unreadable' | 'repaired'
+  /** SHA-512 computed by an integrity check (null for existence checks or unread copies). */
+  digest: string | null
+  detail: string | null
+}
+
+export interface FixityLostTable {
+  object_id: string
+  tenant_id: string
+  audit_id: string
+  detected_at: string
+  detail: string | null
+}
+
+export interface FixitySchema {
+  fixity_audit: FixityAuditTable
+  fixity_anomaly: FixityAnomalyTable
+  object_fixity: ObjectFixityTable
+  fixity_lost: FixityLostTable
 }
