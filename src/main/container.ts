@@ -12,6 +12,8 @@ import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
+import { EvidenceService, SealService } from '../modules/seal/index.js'
+import { blobKeyFor } from '../modules/ingest/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -38,6 +40,8 @@ export interface Container {
   readonly blobs: BlobRepository
   readonly ingest: IngestService
   readonly profiles: ProfileSchemas
+  readonly seals: SealService
+  readonly evidence: EvidenceService
   close(): Promise<void>
 }
 
@@ -131,6 +135,58 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     stagingRoot: join(config.home, 'staging'),
     ...(opts.ingestFaultPoint ? { faultPoint: opts.ingestFaultPoint } : {}),
   })
+  const seals = new SealService({
+    db,
+    audit,
+    storage,
+    clock,
+    ids,
+    log: log.child({ component: 'seal' }),
+    home: config.home,
+    tsaUrl: config.seal.tsaUrl,
+    tsaCaFile: config.seal.tsaCaFile,
+  })
+  // Evidence bundles know the catalogue and the storage keys of objects only through this resolver.
+  const evidence = new EvidenceService({
+    db,
+    audit,
+    seals,
+    resolve: async (tenantId, id) => {
+      const unit = await db.kysely
+        .selectFrom('archive_unit')
+        .select(['id', 'operation_id'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (unit) {
+        const u = await catalog.getUnit(tenantId, id)
+        return { kind: 'unit', id, operationId: unit.operation_id, metadata: u }
+      }
+      const o = await db.kysely
+        .selectFrom('data_object')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (!o) return undefined
+      return {
+        kind: 'object',
+        id,
+        operationId: o.operation_id,
+        physical: o.kind === 'physical' || !o.blob_id || !o.sha512,
+        sha512: o.sha512,
+        size: o.size === null ? null : Number(o.size),
+        filename: o.filename,
+        open: async () =>
+          (
+            await storage.open(blobKeyFor(tenantId, o.operation_id, o.id), {
+              sha512: o.sha512!,
+              ...(o.size !== null ? { size: Number(o.size) } : {}),
+            })
+          ).body,
+      }
+    },
+  })
   return {
     config,
     db,
@@ -146,6 +202,8 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     blobs,
     ingest,
     profiles,
+    seals,
+    evidence,
     async close() {
       await db.close()
     },

@@ -5,6 +5,7 @@ import { foundation } from './migrations/2026-11-28T15-00_foundation.js'
 import { catalog } from './migrations/2026-11-28T16-00_catalog.js'
 import { agencyExtra } from './migrations/2026-11-29T09-00_agency-extra.js'
 import { profileSchema } from './migrations/2026-11-29T10-00_profile-schema.js'
+import { seal } from './migrations/2026-11-30T10-00_seal.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
 function allMigrations(d: DialectName): Record<string, Migration> {
@@ -13,6 +14,7 @@ function allMigrations(d: DialectName): Record<string, Migration> {
     '2026-11-28T16-00_catalog': catalog(d),
     '2026-11-29T09-00_agency-extra': agencyExtra(d),
     '2026-11-29T10-00_profile-schema': profileSchema(d),
+    '2026-11-30T10-00_seal': seal(d),
   }
 }
 
