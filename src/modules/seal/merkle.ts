@@ -8,15 +8,30 @@ import { createHash } from 'node:crypto'
  * so no two different leaf lists share a root). The root of zero leaves is not defined (a seal
  * always covers at least one event).
  */
-const LEAF = Buffer.from([0])
-const NODE = Buffer.from([1])
+// One reusable input buffer: a single update() per hash (each call into OpenSSL costs more than the
+// 65 or 129 bytes hashed).
+const input = Buffer.alloc(1 + 64 + 64)
 
 export function leafHash(eventHashHex: string): Buffer {
-  return createHash('sha512').update(LEAF).update(Buffer.from(eventHashHex, 'hex')).digest()
+  input[0] = 0
+  const n = input.write(eventHashHex, 1, 'hex')
+  return createHash('sha512')
+    .update(input.subarray(0, 1 + n))
+    .digest()
 }
 
 export function nodeHash(l: Buffer, r: Buffer): Buffer {
-  return createHash('sha512').update(NODE).update(l).update(r).digest()
+  if (l.length !== 64 || r.length !== 64) {
+    return createHash('sha512')
+      .update(Buffer.from([1]))
+      .update(l)
+      .update(r)
+      .digest()
+  }
+  input[0] = 1
+  l.copy(input, 1)
+  r.copy(input, 65)
+  return createHash('sha512').update(input).digest()
 }
 
 function nextLevel(level: readonly Buffer[]): Buffer[] {
