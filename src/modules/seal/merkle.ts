@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { Worker } from 'node:worker_threads'
 
 /**
  * SHA-512 Merkle tree with domain separation (as RFC 6962 §2.1 does, with SHA-512):
@@ -78,4 +79,85 @@ export function rootFromProof(eventHashHex: string, steps: readonly ProofStep[])
     h = s.side === 'L' ? nodeHash(sib, h) : nodeHash(h, sib)
   }
   return h.toString('hex')
+}
+
+/** The same tree in plain JavaScript (CommonJS), for a worker thread: roots of large seals. */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+parentPort.on('message', ({ id, hashes }) => {
+  try {
+    const buf = Buffer.from(hashes)
+    const n = buf.length / 64
+    const input = Buffer.alloc(129)
+    let level = new Array(n)
+    for (let i = 0; i < n; i++) {
+      input[0] = 0
+      buf.copy(input, 1, i * 64, i * 64 + 64)
+      level[i] = createHash('sha512').update(input.subarray(0, 65)).digest()
+    }
+    while (level.length > 1) {
+      const up = []
+      for (let i = 0; i + 1 < level.length; i += 2) {
+        input[0] = 1
+        level[i].copy(input, 1)
+        level[i + 1].copy(input, 65)
+        up.push(createHash('sha512').update(input).digest())
+      }
+      if (level.length % 2 === 1) up.push(level[level.length - 1])
+      level = up
+    }
+    parentPort.postMessage({ id, root: level[0].toString('hex') })
+  } catch (e) {
+    parentPort.postMessage({ id, error: String(e) })
+  }
+})
+`
+
+/**
+ * Computes Merkle roots on a worker thread (the other core), so that a verification can hash a seal's
+ * tree while the main thread reads the next seal's events and re-checks the chains. Small trees are
+ * computed inline. `close()` ends the worker.
+ */
+export class MerkleWorker {
+  private worker: Worker | undefined
+  private next = 0
+  private readonly pending = new Map<number, { resolve(r: string): void; reject(e: Error): void }>()
+
+  /** `hashes`: the event hashes as consecutive 64-byte values. */
+  root(hashes: Buffer): Promise<string> {
+    const n = hashes.length / 64
+    if (n === 0) return Promise.resolve('')
+    if (n < 20_000) {
+      const leaves: Buffer[] = []
+      for (let i = 0; i < n; i++) leaves.push(leafHash(hashes.toString('hex', i * 64, i * 64 + 64)))
+      return Promise.resolve(merkleRoot(leaves).toString('hex'))
+    }
+    if (!this.worker) {
+      this.worker = new Worker(WORKER_SOURCE, { eval: true })
+      this.worker.unref()
+      this.worker.on('message', (m: { id: number; root?: string; error?: string }) => {
+        const p = this.pending.get(m.id)
+        this.pending.delete(m.id)
+        if (m.error !== undefined || m.root === undefined) p?.reject(new Error(m.error ?? 'no root'))
+        else p?.resolve(m.root)
+      })
+      this.worker.on('error', (e) => {
+        for (const p of this.pending.values()) p.reject(e)
+        this.pending.clear()
+      })
+    }
+    const id = this.next++
+    const copy = new Uint8Array(hashes.length)
+    copy.set(hashes)
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      this.worker!.postMessage({ id, hashes: copy }, [copy.buffer])
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.worker) await this.worker.terminate()
+    this.worker = undefined
+  }
 }

@@ -7,7 +7,7 @@ import type { Logger } from '../../platform/log.js'
 import type { Db } from '../../platform/db/create-db.js'
 import type { AuditService } from '../audit/index.js'
 import type { StorageStrategy } from '../storage/index.js'
-import { leafHash, merkleRoot } from './merkle.js'
+import { leafHash, merkleRoot, MerkleWorker } from './merkle.js'
 import {
   authorityFiles,
   BuiltinAuthority,
@@ -192,6 +192,25 @@ export class SealService {
     return { leaves, hashes, last }
   }
 
+  /** A seal's event hashes as consecutive 64-byte values, and the last hash of each range. */
+  async rangeBuffer(ranges: readonly SealRange[]): Promise<{ hashes: Buffer; last: string[] }> {
+    let total = 0
+    for (const r of ranges) total += Math.max(0, r.toSeq - r.fromSeq + 1)
+    const hashes = Buffer.alloc(total * 64)
+    const last: string[] = []
+    let k = 0
+    for (const r of ranges) {
+      let lastHash = ''
+      for await (const e of this.rangeHashes(r)) {
+        hashes.write(e.hash, k * 64, 64, 'hex')
+        k += 1
+        lastHash = e.hash
+      }
+      last.push(lastHash)
+    }
+    return { hashes: hashes.subarray(0, k * 64), last }
+  }
+
   // ── sealing ──────────────────────────────────────────────────────────────────────────────────
 
   /** Seals every event not yet sealed; one sealing at a time in this process. */
@@ -373,95 +392,112 @@ export class SealService {
     const sealedTo = new Map<string, number>()
     let sealedEvents = 0
     let checked = 0
-    for (let i = 0; i < seals.length; i++) {
-      const s = seals[i]!
-      const fail = (reason: SealBreak['reason'], message: string) =>
-        breaks.push({ sealId: s.id, number: s.number, reason, message })
-      const bytes = Buffer.from(s.document, 'utf8')
-      let doc: SealDocument
-      try {
-        doc = JSON.parse(s.document) as SealDocument
-      } catch {
-        fail('document-altered', `seal ${s.number} (${s.id}): its document is not JSON`)
-        continue
-      }
-      const concerned = !chain || doc.ranges.some((r) => r.chain === chain)
-      // ranges must continue each chain where the previous seal stopped (for every chain)
-      for (const r of doc.ranges ?? []) {
-        const expected = (sealedTo.get(r.chain) ?? 0) + 1
-        if (concerned && r.fromSeq !== expected)
-          fail(
-            'range-gap',
-            `seal ${s.number}: chain ${r.chain} resumes at event ${r.fromSeq}, expected ${expected}`,
-          )
-        sealedTo.set(r.chain, Math.max(sealedTo.get(r.chain) ?? 0, r.toSeq))
-      }
-      if (!concerned) continue
-      checked += 1
-      if (sha512(bytes).toString('hex') !== s.digest || doc.id !== s.id || doc.number !== s.number) {
-        fail(
-          'document-altered',
-          `seal ${s.number} (${s.id}): its document does not match its recorded digest`,
-        )
-      }
-      const prev = seals[i - 1]
-      const ref = (r: SealRef | null | undefined, want: SealRecord | undefined, what: string) => {
-        if (!want) {
-          if (r) fail('chaining', `seal ${s.number}: ${what} names seal ${r.number}, which does not exist`)
-          return
+    const merkle = new MerkleWorker()
+    const roots: Promise<void>[] = []
+    try {
+      for (let i = 0; i < seals.length; i++) {
+        const s = seals[i]!
+        const fail = (reason: SealBreak['reason'], message: string): void => {
+          breaks.push({ sealId: s.id, number: s.number, reason, message })
         }
-        if (!r || r.id !== want.id || r.digest !== want.digest || r.tokenDigest !== want.tokenDigest)
-          fail('chaining', `seal ${s.number}: ${what} does not match seal ${want.number} (${want.id})`)
-      }
-      ref(doc.previous, prev, 'its link to the previous seal')
-      const before = seals.slice(0, i)
-      const created = new Date(doc.createdAt)
-      ref(doc.previousMinusOneMonth, lastBefore(before, monthsBefore(created, 1)), 'its one-month link')
-      ref(doc.previousMinusOneYear, lastBefore(before, monthsBefore(created, 12)), 'its one-year link')
-      try {
-        const { leaves, last } = await this.leaves(doc.ranges)
-        sealedEvents += leaves.length
-        const root = leaves.length > 0 ? merkleRoot(leaves).toString('hex') : ''
-        if (root !== doc.merkleRoot || root !== s.merkleRoot || leaves.length !== doc.events)
+        const bytes = Buffer.from(s.document, 'utf8')
+        let doc: SealDocument
+        try {
+          doc = JSON.parse(s.document) as SealDocument
+        } catch {
+          fail('document-altered', `seal ${s.number} (${s.id}): its document is not JSON`)
+          continue
+        }
+        const concerned = !chain || doc.ranges.some((r) => r.chain === chain)
+        // ranges must continue each chain where the previous seal stopped (for every chain)
+        for (const r of doc.ranges ?? []) {
+          const expected = (sealedTo.get(r.chain) ?? 0) + 1
+          if (concerned && r.fromSeq !== expected)
+            fail(
+              'range-gap',
+              `seal ${s.number}: chain ${r.chain} resumes at event ${r.fromSeq}, expected ${expected}`,
+            )
+          sealedTo.set(r.chain, Math.max(sealedTo.get(r.chain) ?? 0, r.toSeq))
+        }
+        if (!concerned) continue
+        checked += 1
+        if (sha512(bytes).toString('hex') !== s.digest || doc.id !== s.id || doc.number !== s.number) {
           fail(
-            'merkle-root',
-            `seal ${s.number}: the Merkle root recomputed from the events differs: events were altered after sealing`,
+            'document-altered',
+            `seal ${s.number} (${s.id}): its document does not match its recorded digest`,
           )
-        doc.ranges.forEach((r, k) => {
-          if (last[k] !== r.lastHash)
-            fail(
-              'merkle-root',
-              `seal ${s.number}: event ${r.toSeq} of chain ${r.chain} is not the one sealed`,
-            )
-        })
-      } catch (e) {
-        fail('merkle-root', `seal ${s.number}: ${(e as Error).message}`)
-      }
-      const tv = await verifyToken(s.token, bytes, cas)
-      if (sha512(s.token).toString('hex') !== s.tokenDigest)
-        fail('token', `seal ${s.number}: its token does not match its recorded digest`)
-      for (const p of tv.problems) fail('token', `seal ${s.number}: ${p}`)
-      const keys = sealKeys(s.storagePrefix)
-      for (const offer of this.deps.storage.offers) {
-        for (const [what, key, want] of [
-          ['document', keys.document, s.digest],
-          ['token', keys.token, s.tokenDigest],
-        ] as const) {
-          try {
-            const got = await offer.get(key)
-            const chunks: Buffer[] = []
-            for await (const c of got.body) chunks.push(Buffer.from(c as Uint8Array))
-            if (sha512(Buffer.concat(chunks)).toString('hex') !== want)
-              fail('stored-copy', `seal ${s.number}: the ${what} stored on offer ${offer.id} is corrupt`)
-          } catch (e) {
-            fail(
-              'stored-copy',
-              `seal ${s.number}: the ${what} is missing or unreadable on offer ${offer.id} (${(e as Error).message})`,
-            )
+        }
+        const prev = seals[i - 1]
+        const ref = (r: SealRef | null | undefined, want: SealRecord | undefined, what: string) => {
+          if (!want) {
+            if (r) fail('chaining', `seal ${s.number}: ${what} names seal ${r.number}, which does not exist`)
+            return
+          }
+          if (!r || r.id !== want.id || r.digest !== want.digest || r.tokenDigest !== want.tokenDigest)
+            fail('chaining', `seal ${s.number}: ${what} does not match seal ${want.number} (${want.id})`)
+        }
+        ref(doc.previous, prev, 'its link to the previous seal')
+        const before = seals.slice(0, i)
+        const created = new Date(doc.createdAt)
+        ref(doc.previousMinusOneMonth, lastBefore(before, monthsBefore(created, 1)), 'its one-month link')
+        ref(doc.previousMinusOneYear, lastBefore(before, monthsBefore(created, 12)), 'its one-year link')
+        try {
+          // Hashes read here; the tree is hashed on the worker thread while the loop goes on.
+          const { hashes, last } = await this.rangeBuffer(doc.ranges)
+          const count = hashes.length / 64
+          sealedEvents += count
+          doc.ranges.forEach((r, k) => {
+            if (last[k] !== r.lastHash)
+              fail(
+                'merkle-root',
+                `seal ${s.number}: event ${r.toSeq} of chain ${r.chain} is not the one sealed`,
+              )
+          })
+          roots.push(
+            merkle.root(hashes).then(
+              (root) => {
+                if (root !== doc.merkleRoot || root !== s.merkleRoot || count !== doc.events)
+                  fail(
+                    'merkle-root',
+                    `seal ${s.number}: the Merkle root recomputed from the events differs: events were altered after sealing`,
+                  )
+              },
+              (e: Error) => fail('merkle-root', `seal ${s.number}: ${e.message}`),
+            ),
+          )
+        } catch (e) {
+          fail('merkle-root', `seal ${s.number}: ${(e as Error).message}`)
+        }
+        const tv = await verifyToken(s.token, bytes, cas)
+        if (sha512(s.token).toString('hex') !== s.tokenDigest)
+          fail('token', `seal ${s.number}: its token does not match its recorded digest`)
+        for (const p of tv.problems) fail('token', `seal ${s.number}: ${p}`)
+        const keys = sealKeys(s.storagePrefix)
+        for (const offer of this.deps.storage.offers) {
+          for (const [what, key, want] of [
+            ['document', keys.document, s.digest],
+            ['token', keys.token, s.tokenDigest],
+          ] as const) {
+            try {
+              const got = await offer.get(key)
+              const chunks: Buffer[] = []
+              for await (const c of got.body) chunks.push(Buffer.from(c as Uint8Array))
+              if (sha512(Buffer.concat(chunks)).toString('hex') !== want)
+                fail('stored-copy', `seal ${s.number}: the ${what} stored on offer ${offer.id} is corrupt`)
+            } catch (e) {
+              fail(
+                'stored-copy',
+                `seal ${s.number}: the ${what} is missing or unreadable on offer ${offer.id} (${(e as Error).message})`,
+              )
+            }
           }
         }
       }
+      await Promise.all(roots)
+    } finally {
+      await merkle.close()
     }
+    breaks.sort((a, b) => a.number - b.number)
     const heads = await this.deps.db.kysely
       .selectFrom('logbook_chain')
       .select(['chain', 'last_seq'])
