@@ -469,8 +469,8 @@ export function buildProgram(): Command {
         else if (actor !== SYSTEM_PRINCIPAL && !actor.grants.some((x) => x.role === 'platform-admin')) {
           throw usageError('--tenant est requis pour un utilisateur qui n’administre pas la plate-forme')
         }
-        // concurrently: the seals' Merkle trees are hashed on a worker thread meanwhile
-        const [chains, seals] = await Promise.all([c.audit.verify(o.tenant), c.seals.verify(o.tenant)])
+        const chains = await c.audit.verify(o.tenant)
+        const seals = await c.seals.verify(o.tenant)
         const r = { ok: chains.ok && seals.ok, chains: chains.chains, seals }
         emit(g, r, () =>
           r.chains

@@ -150,27 +150,42 @@ export class SealService {
     return new Map(rows.map((r) => [r.chain, Number(r.last)]))
   }
 
-  /** The event hashes of one range, in sequence order, checked for gaps. */
+  /**
+   * The event hashes of one range, in sequence order. seq is unique per chain (primary key), so a
+   * page with fewer rows than its seq span has a gap: it is located and named.
+   */
   async *rangeHashes(range: SealRange): AsyncGenerator<{ seq: number; hash: string }> {
-    let next = range.fromSeq
-    while (next <= range.toSeq) {
+    for (let next = range.fromSeq; next <= range.toSeq; next += PAGE) {
       const upto = Math.min(range.toSeq, next + PAGE - 1)
       const rows = await this.deps.db.kysely
         .selectFrom('logbook_event')
-        .select(['seq', 'hash'])
+        .select('hash')
         .where('chain', '=', range.chain)
         .where('seq', '>=', next)
         .where('seq', '<=', upto)
         .orderBy('seq')
         .execute()
-      for (const r of rows) {
-        const seq = Number(r.seq)
-        if (seq !== next) throw sealGap(range.chain, next)
-        yield { seq, hash: r.hash }
-        next += 1
-      }
-      if (next <= upto) throw sealGap(range.chain, next)
+      if (rows.length !== upto - next + 1)
+        throw sealGap(range.chain, await this.firstMissing(range.chain, next, upto))
+      for (let i = 0; i < rows.length; i++) yield { seq: next + i, hash: rows[i]!.hash }
     }
+  }
+
+  private async firstMissing(chain: string, from: number, to: number): Promise<number> {
+    const rows = await this.deps.db.kysely
+      .selectFrom('logbook_event')
+      .select('seq')
+      .where('chain', '=', chain)
+      .where('seq', '>=', from)
+      .where('seq', '<=', to)
+      .orderBy('seq')
+      .execute()
+    let expect = from
+    for (const r of rows) {
+      if (Number(r.seq) !== expect) return expect
+      expect += 1
+    }
+    return expect
   }
 
   /** The Merkle leaves of a seal's ranges (in the document's order) and the last hash per range. */

@@ -290,6 +290,18 @@ for (const dialect of testDialects()) {
       assert.match(b.message, new RegExp(`token is missing or unreadable on offer ${fsOffer.id}`))
     })
 
+    it('a sealed event deleted: the seal names the missing event', async () => {
+      await c.db.kysely
+        .deleteFrom('logbook_event')
+        .where('chain', '=', 'default')
+        .where('seq', '=', 5)
+        .execute()
+      const v = await c.seals.verify('default')
+      const b = v.breaks.find((x) => x.reason === 'merkle-root' && /5/.test(x.message))
+      assert.ok(b, JSON.stringify(v.breaks))
+      assert.match(b.message, /Événement 5 de la chaîne default manquant/)
+    })
+
     it('a deleted seal breaks the chaining and the ranges', async () => {
       const [s1] = await c.seals.list()
       await c.db.kysely.deleteFrom('logbook_seal_range').where('seal_id', '=', s1!.id).execute()
