@@ -313,7 +313,6 @@ for (const dialect of testDialects()) {
   })
 
   describe(`time-stamping authority faults (${dialect})`, () => {
-    let inst: Inst
     let garbage: Server
     let garbageUrl: string
     before(async () => {
@@ -322,55 +321,59 @@ for (const dialect of testDialects()) {
       garbageUrl = `http://127.0.0.1:${(garbage.address() as AddressInfo).port}/tsa`
     })
     after(async () => {
+      garbage.closeAllConnections()
       await new Promise((r) => garbage.close(r))
-      if (inst) await inst.close()
     })
 
     it('a TSA that is down, or answers garbage, or signs under a foreign CA: nothing sealed, alert logged, nothing lost', async () => {
-      inst = await fresh(dialect)
-      const { c } = inst
-      await ingestOne(inst)
-      const closed = createServer()
-      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
-      const port = (closed.address() as AddressInfo).port
-      await new Promise((r) => closed.close(r))
-      const mk = (over: Partial<ConstructorParameters<typeof SealService>[0]>) =>
-        new SealService({
-          db: c.db,
-          audit: c.audit,
-          storage: c.storage,
-          clock: c.clock,
-          ids: c.ids,
-          log: silentLogger(),
-          home: c.config.home,
-          ...over,
+      const inst = await fresh(dialect)
+      try {
+        const { c } = inst
+        await ingestOne(inst)
+        const closed = createServer()
+        await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
+        const port = (closed.address() as AddressInfo).port
+        await new Promise((r) => closed.close(r))
+        const mk = (over: Partial<ConstructorParameters<typeof SealService>[0]>) =>
+          new SealService({
+            db: c.db,
+            audit: c.audit,
+            storage: c.storage,
+            clock: c.clock,
+            ids: c.ids,
+            log: silentLogger(),
+            home: c.config.home,
+            ...over,
+          })
+        await assert.rejects(mk({ tsaUrl: `http://127.0.0.1:${port}/tsa` }).seal(), {
+          code: 'SEAL_TSA_UNAVAILABLE',
         })
-      await assert.rejects(mk({ tsaUrl: `http://127.0.0.1:${port}/tsa` }).seal(), {
-        code: 'SEAL_TSA_UNAVAILABLE',
-      })
-      await assert.rejects(mk({ tsaUrl: garbageUrl }).seal(), { code: 'SEAL_TSA_BAD_TOKEN' })
-      const foreign = await BuiltinAuthority.load(join(inst.dir, 'foreign'), () => new Date())
-      await assert.rejects(mk({ authority: foreign }).seal(), (e: { code: string; message: string }) => {
-        assert.equal(e.code, 'SEAL_TSA_BAD_TOKEN')
-        assert.match(e.message, /trusted CA/)
-        return true
-      })
-      assert.equal((await c.seals.list()).length, 0, 'no seal recorded')
-      const ko = await c.db.kysely
-        .selectFrom('logbook_event')
-        .selectAll()
-        .where('event_type', '=', 'LOGBOOK_SEAL')
-        .where('outcome', '=', 'KO')
-        .execute()
-      assert.equal(ko.length, 3)
-      // the next seal (built-in TSA back) covers everything, the failures' events included
-      const r = await c.seals.seal('test')
-      const all = await c.db.kysely
-        .selectFrom('logbook_event')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow()
-      assert.equal(r.events, Number(all.n) - 1) // all but the new seal's own event
-      assert.equal((await c.seals.verify()).ok, true)
+        await assert.rejects(mk({ tsaUrl: garbageUrl }).seal(), { code: 'SEAL_TSA_BAD_TOKEN' })
+        const foreign = await BuiltinAuthority.load(join(inst.dir, 'foreign'), () => new Date())
+        await assert.rejects(mk({ authority: foreign }).seal(), (e: { code: string; message: string }) => {
+          assert.equal(e.code, 'SEAL_TSA_BAD_TOKEN')
+          assert.match(e.message, /trusted CA/)
+          return true
+        })
+        assert.equal((await c.seals.list()).length, 0, 'no seal recorded')
+        const ko = await c.db.kysely
+          .selectFrom('logbook_event')
+          .selectAll()
+          .where('event_type', '=', 'LOGBOOK_SEAL')
+          .where('outcome', '=', 'KO')
+          .execute()
+        assert.equal(ko.length, 3)
+        // the next seal (built-in TSA back) covers everything, the failures' events included
+        const r = await c.seals.seal('test')
+        const all = await c.db.kysely
+          .selectFrom('logbook_event')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+        assert.equal(r.events, Number(all.n) - 1) // all but the new seal's own event
+        assert.equal((await c.seals.verify()).ok, true)
+      } finally {
+        await inst.close()
+      }
     })
 
     it('the scheduled job retries a failing TSA with backoff', async () => {
