@@ -52,27 +52,29 @@ export async function sealRoutes(app: FastifyInstance, opts: { c: Container }): 
       const tenant = await tenantOf(req, tenancy, 'archive.read')
       await tenancy.requireAccess(principalOf(req), tenant.id, 'logbook.read')
       const dir = await mkdtemp(join(tmpdir(), 'saeh-evidence-'))
+      const cleanup = () => void rm(dir, { recursive: true, force: true })
       try {
         const out = join(dir, 'evidence')
         await evidence.write(tenant.id, req.params.id, out, principalOf(req).id)
+        // Streamed (an object may be large): yazl reads each file as it goes; the folder is removed
+        // once the response is over, sent or aborted.
         const zip = new yazl.ZipFile()
         for (const f of await listFiles(out)) {
           const mode = f.endsWith('.sh') || f.endsWith('.mjs') ? 0o100755 : 0o100644
           zip.addFile(join(out, f), `evidence-${req.params.id}/${f}`, { mode })
         }
         zip.end()
-        const chunks: Buffer[] = []
-        for await (const c of zip.outputStream) chunks.push(c as Buffer)
-        const body = Buffer.concat(chunks)
+        reply.raw.once('close', cleanup)
         return reply
           .type('application/zip')
           .header(
             'content-disposition',
             `attachment; filename="evidence-${req.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.zip"`,
           )
-          .send(body)
-      } finally {
-        await rm(dir, { recursive: true, force: true })
+          .send(zip.outputStream)
+      } catch (e) {
+        cleanup()
+        throw e
       }
     },
   )

@@ -237,6 +237,9 @@ for (const dialect of testDialects()) {
         assert.equal(res.statusCode, 200, res.body)
         assert.equal(res.headers['content-type'], 'application/zip')
         assert.equal(res.rawPayload.subarray(0, 2).toString(), 'PK')
+        // the central directory names the bundle's files, under one folder
+        assert.ok(res.rawPayload.includes(`evidence-${objectId}/verify.mjs`))
+        assert.ok(res.rawPayload.includes(`evidence-${objectId}/proofs.json`))
         const other = await app.inject({
           url: `/api/v1/evidence/${objectId}`,
           headers: { ...auth, 'x-tenant-id': 'other' },
