@@ -489,7 +489,9 @@ export function buildProgram(): Command {
         else if (actor !== SYSTEM_PRINCIPAL && !actor.grants.some((x) => x.role === 'platform-admin')) {
           throw usageError('--tenant est requis pour un utilisateur qui n’administre pas la plate-forme')
         }
-        const r = await c.audit.verify(o.tenant)
+        const chains = await c.audit.verify(o.tenant)
+        const seals = await c.seals.verify(o.tenant)
+        const r = { ok: chains.ok && seals.ok, chains: chains.chains, seals }
         emit(g, r, () =>
           r.chains
             .map((ch) =>
@@ -498,6 +500,14 @@ export function buildProgram(): Command {
                 : `ROMPU  ${ch.chain} : ${ch.firstBreak?.message} (événement n° ${ch.firstBreak?.seq})`,
             )
             .concat(r.chains.length === 0 ? ['Aucun événement à vérifier.'] : [])
+            .concat(
+              seals.breaks.map((b) => `ROMPU  sceau n° ${b.number} (${b.reason}) : ${b.message}`),
+              seals.ok
+                ? [
+                    `OK     sceaux : ${seals.seals} vérifiés (${seals.sealedEvents} événements scellés, ${seals.unsealedEvents} en attente du prochain scellement)`,
+                  ]
+                : [],
+            )
             .join('\n'),
         )
         if (!r.ok) process.exitCode = 1
@@ -569,6 +579,42 @@ export function buildProgram(): Command {
           scope = o.tenant
         } else if (!isPlatformAdmin(actor)) throw usageError('--tenant ID est requis')
         emitAudit(g, await c.fixity.report(scope, id), false)
+      })
+    })
+
+  logbook
+    .command('seal')
+    .description('scelle maintenant les événements non encore scellés (arbre de Merkle + jeton RFC 3161)')
+    .action(async function (this: Command, o: Record<string, never>) {
+      await withInstance(this, o, async (c, actor, g) => {
+        if (actor !== SYSTEM_PRINCIPAL && !isPlatformAdmin(actor)) {
+          throw new AppError('FORBIDDEN', 'forbidden', 'Réservé aux administrateurs de la plate-forme', {})
+        }
+        const r = await c.seals.seal(actor.id)
+        emit(g, r, () =>
+          r.seal
+            ? `Sceau n° ${r.seal.number} (${r.seal.id}) : ${r.events} événements, horodaté le ${r.seal.genTime}`
+            : 'Rien à sceller : tous les événements sont déjà scellés.',
+        )
+      })
+    })
+
+  program
+    .command('evidence <id>')
+    .description('écrit le paquet de preuve (vérifiable hors ligne) d’une unité ou d’un objet')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .requiredOption('--out <dir>', 'dossier de sortie (nouveau ou vide)')
+    .action(async function (this: Command, id: string, o: { tenant: string; out: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        await c.tenancy.requireAccess(actor, o.tenant, 'archive.read')
+        await c.tenancy.requireAccess(actor, o.tenant, 'logbook.read')
+        const r = await c.evidence.write(o.tenant, id, o.out, actor.id)
+        emit(
+          g,
+          r,
+          () =>
+            `Paquet de preuve de ${r.target.kind === 'unit' ? 'l’unité' : 'l’objet'} ${id} écrit dans ${r.out} : ${r.events} événements, sceaux ${r.seals.join(', ')}. Vérifier : node ${r.out}/verify.mjs`,
+        )
       })
     })
 

@@ -33,6 +33,12 @@ export interface Config {
   /** Hours between scheduled platform-wide fixity audits (0: none). */
   readonly auditExistenceHours: number
   readonly auditIntegrityHours: number
+  /** Logbook seals: external TSA (undefined = the built-in authority), its CA certificates, period. */
+  readonly seal: {
+    readonly tsaUrl: string | undefined
+    readonly tsaCaFile: string | undefined
+    readonly intervalMinutes: number
+  }
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -171,6 +177,9 @@ const KNOWN = new Set([
   'SAEH_WORKER_CONCURRENCY',
   'SAEH_AUDIT_EXISTENCE_HOURS',
   'SAEH_AUDIT_INTEGRITY_HOURS',
+  'SAEH_TSA_URL',
+  'SAEH_TSA_CA_FILE',
+  'SAEH_SEAL_INTERVAL_MINUTES',
   'SAEH_TEST_DATABASE_URL',
   'SAEH_TEST_S3_ENDPOINT',
   'SAEH_TEST_S3_ACCESS_KEY',
@@ -209,6 +218,27 @@ export function loadConfig(
       message: `must be one of ${LOG_LEVELS.join(', ')}, got ${logLevel}`,
     })
   }
+  const tsaUrl = env.SAEH_TSA_URL || undefined
+  if (tsaUrl !== undefined) {
+    let ok = false
+    try {
+      ok = ['http:', 'https:'].includes(new URL(tsaUrl).protocol)
+    } catch {
+      ok = false
+    }
+    if (!ok)
+      issues.push({
+        variable: 'SAEH_TSA_URL',
+        message: `expected an http(s) URL, got ${JSON.stringify(tsaUrl)}`,
+      })
+  }
+  const tsaCaFile = env.SAEH_TSA_CA_FILE ? resolve(env.SAEH_TSA_CA_FILE) : undefined
+  if (tsaUrl !== undefined && tsaCaFile === undefined) {
+    issues.push({
+      variable: 'SAEH_TSA_CA_FILE',
+      message: 'required with SAEH_TSA_URL: the PEM certificate(s) of the CA that tokens must chain to',
+    })
+  }
   const config: Config = {
     home,
     database: database ?? { dialect: 'sqlite', file: join(home, 'saeh.db') },
@@ -221,6 +251,11 @@ export function loadConfig(
     workerConcurrency: intVar(env, 'SAEH_WORKER_CONCURRENCY', 2, 1, 64, issues),
     auditExistenceHours: intVar(env, 'SAEH_AUDIT_EXISTENCE_HOURS', 24, 0, 24 * 366, issues),
     auditIntegrityHours: intVar(env, 'SAEH_AUDIT_INTEGRITY_HOURS', 7 * 24, 0, 24 * 366, issues),
+    seal: {
+      tsaUrl,
+      tsaCaFile,
+      intervalMinutes: intVar(env, 'SAEH_SEAL_INTERVAL_MINUTES', 60, 1, 24 * 60, issues),
+    },
   }
   if (issues.length > 0) {
     throw new AppError(

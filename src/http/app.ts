@@ -14,6 +14,7 @@ import { catalogRoutes } from './routes/catalog.routes.js'
 import { rulesRoutes } from './routes/rules.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { fixityRoutes } from './routes/fixity.routes.js'
+import { sealRoutes } from './routes/seal.routes.js'
 import { placeholderPage } from './web-placeholder.js'
 
 export interface HttpOptions {
@@ -117,6 +118,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(catalogRoutes, { c })
       await api.register(rulesRoutes, { c })
       await api.register(fixityRoutes, { c })
+      await api.register(sealRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

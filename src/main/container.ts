@@ -17,6 +17,7 @@ import { ExportService } from '../modules/export/index.js'
 import { blobKeyFor } from '../modules/ingest/index.js'
 import { VERSION } from './version.js'
 import { FixityService, type FixityDeps } from '../modules/fixity/index.js'
+import { EvidenceService, SealService } from '../modules/seal/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -46,6 +47,8 @@ export interface Container {
   readonly profiles: ProfileSchemas
   readonly exports: ExportService
   readonly fixity: FixityService
+  readonly seals: SealService
+  readonly evidence: EvidenceService
   close(): Promise<void>
 }
 
@@ -162,6 +165,58 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     ...(opts.fixityFaultPoint ? { faultPoint: opts.fixityFaultPoint } : {}),
     ...(opts.fixityPageSize ? { pageSize: opts.fixityPageSize } : {}),
   })
+  const seals = new SealService({
+    db,
+    audit,
+    storage,
+    clock,
+    ids,
+    log: log.child({ component: 'seal' }),
+    home: config.home,
+    tsaUrl: config.seal.tsaUrl,
+    tsaCaFile: config.seal.tsaCaFile,
+  })
+  // Evidence bundles know the catalogue and the storage keys of objects only through this resolver.
+  const evidence = new EvidenceService({
+    db,
+    audit,
+    seals,
+    resolve: async (tenantId, id) => {
+      const unit = await db.kysely
+        .selectFrom('archive_unit')
+        .select(['id', 'operation_id'])
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (unit) {
+        const u = await catalog.getUnit(tenantId, id)
+        return { kind: 'unit', id, operationId: unit.operation_id, metadata: u }
+      }
+      const o = await db.kysely
+        .selectFrom('data_object')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('id', '=', id)
+        .executeTakeFirst()
+      if (!o) return undefined
+      return {
+        kind: 'object',
+        id,
+        operationId: o.operation_id,
+        physical: o.kind === 'physical' || !o.blob_id || !o.sha512,
+        sha512: o.sha512,
+        size: o.size === null ? null : Number(o.size),
+        filename: o.filename,
+        open: async () =>
+          (
+            await storage.open(blobKeyFor(tenantId, o.operation_id, o.id), {
+              sha512: o.sha512!,
+              ...(o.size !== null ? { size: Number(o.size) } : {}),
+            })
+          ).body,
+      }
+    },
+  })
   return {
     config,
     db,
@@ -180,6 +235,8 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     profiles,
     exports,
     fixity,
+    seals,
+    evidence,
     async close() {
       await db.close()
     },

@@ -1,4 +1,5 @@
 import { SYSTEM_PRINCIPAL } from '../modules/tenancy/index.js'
+import { ensureBuiltinAuthority } from '../modules/seal/index.js'
 import type { Container } from './container.js'
 
 export const DEFAULT_TENANT = 'default'
@@ -26,6 +27,8 @@ export async function initInstance(c: Container): Promise<InitReport> {
     await c.referential.loadDefaults(DEFAULT_TENANT, SYSTEM_PRINCIPAL.id)
     createdTenant = true
   }
+  // The built-in time-stamping authority (CA and TSA keys under SAEH_HOME/tsa), unless an external one is set.
+  if (!c.config.seal.tsaUrl) await ensureBuiltinAuthority(c.config.home, c.clock.now())
   const admin = await c.tenancy.ensureAdmin(SYSTEM_PRINCIPAL)
   return { createdTenant, admin }
 }

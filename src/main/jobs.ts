@@ -1,27 +1,45 @@
 import type { Worker } from '../jobs/runner.js'
 import { INGEST_QUEUE } from '../modules/ingest/index.js'
 import { FIXITY_QUEUE, FIXITY_SCHEDULE_QUEUE, type AuditType } from '../modules/fixity/index.js'
+import { SEAL_QUEUE } from '../modules/seal/index.js'
 import type { Container } from './container.js'
 
 /** Every job handler of the modules, registered on a worker. */
 export function registerJobHandlers(worker: Worker, c: Container): Worker {
-  return worker
-    .register({
-      queue: INGEST_QUEUE,
-      leaseMs: 5 * 60_000,
-      run: (payload: { operationId: string; tenantId: string }) => c.ingest.process(payload),
-    })
-    .register({
-      queue: FIXITY_QUEUE,
-      leaseMs: 5 * 60_000,
-      run: async (payload: { auditId: string }, ctx) => {
-        await c.fixity.execute(payload.auditId, { finish: (fn) => ctx.commit(fn) })
-      },
-    })
-    .register({
-      queue: FIXITY_SCHEDULE_QUEUE,
-      run: async (payload: { type: AuditType }, ctx) => {
-        await ctx.commit((trx) => c.fixity.requestScheduled(trx, payload))
-      },
-    })
+  return (
+    worker
+      .register({
+        queue: INGEST_QUEUE,
+        leaseMs: 5 * 60_000,
+        run: (payload: { operationId: string; tenantId: string }) => c.ingest.process(payload),
+      })
+      .register({
+        queue: FIXITY_QUEUE,
+        leaseMs: 5 * 60_000,
+        run: async (payload: { auditId: string }, ctx) => {
+          await c.fixity.execute(payload.auditId, { finish: (fn) => ctx.commit(fn) })
+        },
+      })
+      .register({
+        queue: FIXITY_SCHEDULE_QUEUE,
+        run: async (payload: { type: AuditType }, ctx) => {
+          await ctx.commit((trx) => c.fixity.requestScheduled(trx, payload))
+        },
+      })
+      // Logbook seals: a TSA that is down fails the job as `unavailable`, so it is retried with backoff;
+      // the failure is logged as an ALERT and nothing is lost (the next seal covers the events).
+      .register({
+        queue: SEAL_QUEUE,
+        leaseMs: 10 * 60_000,
+        run: async () => {
+          await c.seals.seal('system')
+        },
+      })
+  )
+}
+
+/** The recurring jobs (declared at each start; the configured period replaces the stored one). */
+export async function scheduleJobs(c: Container): Promise<void> {
+  const every = c.config.seal.intervalMinutes * 60_000
+  await c.queue.schedule('logbook-seal', SEAL_QUEUE, every, {}, new Date(c.clock.now().getTime() + every))
 }

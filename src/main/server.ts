@@ -1,7 +1,7 @@
 import { buildHttpApp } from '../http/app.js'
 import { Worker } from '../jobs/runner.js'
 import type { Container } from './container.js'
-import { registerJobHandlers } from './jobs.js'
+import { registerJobHandlers, scheduleJobs } from './jobs.js'
 
 /** Role "api + worker" in one process (the embedded default); stops cleanly on SIGINT/SIGTERM. */
 export async function startServer(
@@ -16,6 +16,7 @@ export async function startServer(
     },
   )
   registerJobHandlers(worker, c)
+  await scheduleJobs(c)
   // On the embedded default (one process) every ingest still RUNNING at start was cut short by a stop.
   await c.ingest.recover(c.config.database.dialect === 'sqlite' ? 0 : 6 * 3600_000)
   await c.fixity.ensureSchedules({

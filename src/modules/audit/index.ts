@@ -6,6 +6,7 @@ export {
   type OperationEvent,
 } from './audit.service.js'
 export { eventHash, GENESIS_HASH } from './chain.js'
+export { toEvent as toEventRow } from './audit.repository.js'
 export {
   PLATFORM_CHAIN,
   type NewEvent,

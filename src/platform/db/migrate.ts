@@ -6,6 +6,7 @@ import { catalog } from './migrations/2026-11-28T16-00_catalog.js'
 import { agencyExtra } from './migrations/2026-11-29T09-00_agency-extra.js'
 import { profileSchema } from './migrations/2026-11-29T10-00_profile-schema.js'
 import { rules } from './migrations/2026-11-30T09-00_rules.js'
+import { seal } from './migrations/2026-11-30T10-00_seal.js'
 import { fixity } from './migrations/2026-11-30T11-00_fixity.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
@@ -16,6 +17,7 @@ function allMigrations(d: DialectName): Record<string, Migration> {
     '2026-11-29T09-00_agency-extra': agencyExtra(d),
     '2026-11-29T10-00_profile-schema': profileSchema(d),
     '2026-11-30T09-00_rules': rules(d),
+    '2026-11-30T10-00_seal': seal(d),
     '2026-11-30T11-00_fixity': fixity(d),
   }
 }

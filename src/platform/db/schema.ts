@@ -161,7 +161,34 @@ export interface MetaTable {
   value: string
 }
 
-export interface Schema extends CatalogSchema, FixitySchema {
+// ── seal module (logbook seals) ──
+export interface LogbookSealTable {
+  id: string
+  number: number
+  created_at: string
+  document: string
+  digest: string
+  token: string
+  token_digest: string
+  gen_time: string
+  events: number
+  merkle_root: string
+  storage_prefix: string
+}
+
+export interface LogbookSealRangeTable {
+  seal_id: string
+  chain: string
+  from_seq: number
+  to_seq: number
+}
+
+export interface SealSchema {
+  logbook_seal: LogbookSealTable
+  logbook_seal_range: LogbookSealRangeTable
+}
+
+export interface Schema extends CatalogSchema, FixitySchema, SealSchema {
   tenant: TenantTable
   principal: PrincipalTable
   principal_role: PrincipalRoleTable
