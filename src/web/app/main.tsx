@@ -83,16 +83,16 @@ function allowed(r: Route, s: ReturnType<typeof useSession>): boolean {
 function LanguageSwitch() {
   const { lang, setLang, t } = useI18n()
   return (
-    <label className="lang">
-      <span>{t('app.language')}</span>
-      <select value={lang} onChange={(e) => setLang(e.target.value as Lang)}>
+    <span className="lang">
+      <label htmlFor="lang-switch">{t('app.language')}</label>
+      <select id="lang-switch" value={lang} onChange={(e) => setLang(e.target.value as Lang)}>
         {LANGS.map((l) => (
           <option key={l} value={l}>
             {l === 'fr' ? 'Français' : 'English'}
           </option>
         ))}
       </select>
-    </label>
+    </span>
   )
 }
 
@@ -123,16 +123,20 @@ function Shell({ path }: { path: string }) {
         </div>
         <div className="top-tools">
           {s.data.tenants.length > 0 ? (
-            <label>
-              <span>{t('session.tenant')}</span>
-              <select value={s.data.tenantId ?? ''} onChange={(e) => s.setTenant(e.target.value)}>
+            <span className="tenant">
+              <label htmlFor="tenant-switch">{t('session.tenant')}</label>
+              <select
+                id="tenant-switch"
+                value={s.data.tenantId ?? ''}
+                onChange={(e) => s.setTenant(e.target.value)}
+              >
                 {s.data.tenants.map((tn) => (
                   <option key={tn.id} value={tn.id}>
                     {tn.name} ({tn.id})
                   </option>
                 ))}
               </select>
-            </label>
+            </span>
           ) : null}
           <LanguageSwitch />
           <span className="muted">{t('session.signedInAs', { name: s.data.principal.name })}</span>
