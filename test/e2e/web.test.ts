@@ -11,12 +11,56 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
+import { crc32, deflateSync } from 'node:zlib'
+import PDFDocument from 'pdfkit'
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
 import { PDF_BYTES, writeSipZip } from '../helpers/sip.js'
 
 const CHROMIUM = process.env.SAEH_CHROMIUM ?? '/usr/bin/chromium'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const REFERENTIALS = join(ROOT, 'src', 'assets', 'referentials')
+
+/** A one-page PDF with a line of text (what a secretary would transfer). */
+async function onePagePdf(text: string): Promise<Buffer> {
+  const doc = new PDFDocument({ size: 'A4', info: { Title: text } })
+  const chunks: Buffer[] = []
+  doc.on('data', (c: Buffer) => chunks.push(c))
+  const done = new Promise((r) => doc.on('end', r))
+  doc.fontSize(20).text(text, 72, 96)
+  doc.end()
+  await done
+  return Buffer.concat(chunks)
+}
+
+/** A small PNG (a blue band on white), written by hand: signature, IHDR, IDAT, IEND. */
+function smallPng(width = 120, height = 60): Buffer {
+  const chunk = (type: string, data: Buffer) => {
+    const len = Buffer.alloc(4)
+    len.writeUInt32BE(data.length)
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data])
+    const crc = Buffer.alloc(4)
+    crc.writeUInt32BE(crc32(body))
+    return Buffer.concat([len, body, crc])
+  }
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr.set([8, 2, 0, 0, 0], 8) // 8 bits, RGB
+  const rows: Buffer[] = []
+  for (let y = 0; y < height; y++) {
+    const row = Buffer.alloc(1 + width * 3, 255)
+    row[0] = 0
+    if (y > height / 3 && y < (2 * height) / 3)
+      for (let x = 0; x < width; x++) row.set([0, 0, 145], 1 + x * 3)
+    rows.push(row)
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.concat(rows))),
+    chunk('IEND', Buffer.alloc(0)),
+  ])
+}
 
 interface Server {
   readonly url: string
@@ -49,6 +93,7 @@ async function startServer(home: string): Promise<Server> {
   })
 }
 
+// page.evaluate() takes strings here: this file is type-checked with Node's library, not the DOM's.
 if (!existsSync(CHROMIUM)) {
   it('web application in Chromium', { skip: `${CHROMIUM} absent: browser tests skipped` }, () => {})
 } else {
@@ -60,6 +105,7 @@ if (!existsSync(CHROMIUM)) {
     let context: BrowserContext
     let page: Page
     const external: string[] = []
+    let pdf: Buffer
     let shot = 0
     const snap = async (name: string) => {
       shot += 1
@@ -71,7 +117,7 @@ if (!existsSync(CHROMIUM)) {
     const signIn = async (username: string, password: string) => {
       // Each journey starts signed out, whatever the previous one left behind.
       await page.goto(`${server.url}/login`)
-      await page.evaluate(() => sessionStorage.clear())
+      await page.evaluate('sessionStorage.clear()')
       await page.goto(`${server.url}/`)
       await page.getByLabel('Nom d’utilisateur').fill(username)
       await page.getByLabel('Mot de passe').fill(password)
@@ -92,14 +138,24 @@ if (!existsSync(CHROMIUM)) {
       console.log(`# screenshots: ${shots}`)
       server = await startServer(join(dir, 'home'))
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] })
-      context = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true })
+      context = await browser.newContext({
+        viewport: { width: 1280, height: 720 },
+        locale: 'fr-FR',
+        acceptDownloads: true,
+      })
       page = await context.newPage()
       page.on('request', (r) => {
         const u = r.url()
         // Network requests only (the browser's own PDF viewer loads chrome:// and chrome-extension:// pages).
         if (/^(https?|wss?):/.test(u) && !u.startsWith(`${server.url}/`)) external.push(u)
       })
-      await writeSipZip(join(dir, 'good.zip'))
+      pdf = await onePagePdf('Délibération du conseil municipal — 12 janvier 2024')
+      await writeSipZip(join(dir, 'good.zip'), {
+        files: [
+          { name: 'deliberation-2024-01.pdf', bytes: pdf, title: 'Délibération du 12 janvier 2024' },
+          { name: 'plan-mairie.png', bytes: smallPng(), title: 'Plan de la mairie' },
+        ],
+      })
       await writeSipZip(join(dir, 'bad.zip'), {
         files: [
           {
@@ -131,12 +187,12 @@ if (!existsSync(CHROMIUM)) {
       await snap('sign-in')
       // Keyboard: the first Tab reaches a field with a visible label.
       await page.keyboard.press('Tab')
-      assert.equal(await page.evaluate(() => document.activeElement?.id), 'password')
+      assert.equal(await page.evaluate('document.activeElement?.id'), 'password')
 
       await signIn('admin', server.adminPassword)
       await snap('home-admin')
       await page.keyboard.press('Tab')
-      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Aller au contenu')
+      assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Aller au contenu')
 
       await nav('Services d’archives').click()
       await page.getByLabel('Identifiant (lettres minuscules, chiffres, tirets)').fill('commune-test')
@@ -208,7 +264,7 @@ if (!existsSync(CHROMIUM)) {
       await page.getByLabel('Paquet (zip, tar ou tar.gz)').setInputFiles(join(dir, 'good.zip'))
       await page.getByRole('button', { name: 'Envoyer' }).click()
       await page.waitForURL(/\/transfers\/[0-9a-f-]+$/)
-      await page.getByText(/Versement accepté : 2 unité\(s\), 1 objet\(s\) numérique\(s\)/).waitFor()
+      await page.getByText(/Versement accepté : 3 unité\(s\), 2 objet\(s\) numérique\(s\)/).waitFor()
       await snap('transfer-accepted')
       const [atr] = await Promise.all([
         page.waitForEvent('download'),
@@ -239,12 +295,12 @@ if (!existsSync(CHROMIUM)) {
       await frame.waitFor()
       assert.match((await frame.getAttribute('src')) ?? '', /^blob:/)
       await snap('unit-preview')
-      const [pdf] = await Promise.all([
+      const [download] = await Promise.all([
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Télécharger', exact: true }).click(),
       ])
-      assert.equal(pdf.suggestedFilename(), 'deliberation-2024-01.pdf')
-      assert.deepEqual(await readFile((await pdf.path())!), PDF_BYTES)
+      assert.equal(download.suggestedFilename(), 'deliberation-2024-01.pdf')
+      assert.deepEqual(await readFile((await download.path())!), pdf)
 
       // The rule's origin leads to the parent unit.
       await page
@@ -252,6 +308,13 @@ if (!existsSync(CHROMIUM)) {
         .first()
         .click()
       await page.getByRole('heading', { name: 'Délibérations du conseil municipal 2024', level: 1 }).waitFor()
+      await page.getByRole('link', { name: 'Plan de la mairie' }).click()
+      await page.getByRole('button', { name: 'Aperçu' }).click()
+      const img = page.getByRole('img', { name: 'plan-mairie.png' })
+      await img.waitFor()
+      // The image is decoded: its natural size is the PNG's.
+      await page.waitForFunction("document.querySelector('img.preview-image')?.naturalWidth === 120")
+      await snap('unit-image-preview')
     })
 
     it('producer: a refused package is explained in French, file by file', async () => {
@@ -289,8 +352,8 @@ if (!existsSync(CHROMIUM)) {
     })
 
     it('an expired session returns to the sign-in page with a message', async () => {
-      const token = await page.evaluate(
-        () => (JSON.parse(sessionStorage.getItem('saeh.session') ?? '{}') as { token?: string }).token,
+      const token = await page.evaluate<string | undefined>(
+        "JSON.parse(sessionStorage.getItem('saeh.session') ?? '{}').token",
       )
       assert.ok(token)
       const out = await fetch(`${server.url}/api/v1/auth/logout`, {
@@ -316,13 +379,13 @@ if (!existsSync(CHROMIUM)) {
       }
       await snap('reader-denied')
       await nav('Recherche').click()
-      await page.getByText('2 résultat(s)').waitFor()
+      await page.getByText('3 résultat(s)').waitFor()
     })
 
     it('switches to English and made no request outside SAEH', async () => {
       await page.getByLabel('Langue').selectOption('en')
       await page.getByRole('heading', { name: 'Search', level: 1 }).waitFor()
-      assert.equal(await page.evaluate(() => document.documentElement.lang), 'en')
+      assert.equal(await page.evaluate('document.documentElement.lang'), 'en')
       await snap('english')
       await page.getByLabel('Language').selectOption('fr')
       await page.getByRole('heading', { name: 'Recherche', level: 1 }).waitFor()
