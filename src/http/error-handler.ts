@@ -59,6 +59,10 @@ export function registerErrorHandler(app: FastifyInstance, opts: ErrorHandlerOpt
           ),
         )
     }
+    if (fe.statusCode === 403) {
+      // @fastify/static refuses paths that climb out of web/dist (encoded "..", backslashes).
+      return reply.code(403).send(errorBody('PATH_FORBIDDEN', `Chemin refusé : ${req.url.split('?')[0]}`))
+    }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send(errorBody(fe.code ?? 'REQUEST_INVALID', fe.message))
     }

@@ -95,6 +95,19 @@ for (const dialect of testDialects()) {
         assert.equal(r.statusCode, 404, url)
         assert.equal(r.json().error.code, 'ROUTE_NOT_FOUND', url)
       }
+      // Hostile paths never reach a file outside web/dist.
+      for (const url of [
+        '/..%2f..%2fpackage.json',
+        '/assets/..%2f..%2f..%2fpackage.json',
+        '/%2e%2e/%2e%2e/package.json',
+        '/assets/../../package.json',
+        '/..%5c..%5cpackage.json',
+      ]) {
+        const r = await app.inject({ url })
+        assert.doesNotMatch(r.body, /"name": "saeh"/, url)
+        assert.ok(['PATH_FORBIDDEN', 'ROUTE_NOT_FOUND'].includes(r.json().error.code), url)
+        assert.ok([403, 404].includes(r.statusCode), `${url}: ${r.statusCode}`)
+      }
       const post = await app.inject({ method: 'POST', url: '/search' })
       assert.equal(post.statusCode, 404)
       const script = /src="(\/assets\/[^"]+\.js)"/.exec(home.body)?.[1]
