@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -32,8 +33,11 @@ async function onePagePdf(text: string): Promise<Buffer> {
   return Buffer.concat(chunks)
 }
 
-/** A small PNG (a blue band on white), written by hand: signature, IHDR, IDAT, IEND. */
-function smallPng(width = 120, height = 60): Buffer {
+/**
+ * A PNG written by hand (signature, IHDR, IDAT, IEND): a blue band on white, or noise (incompressible,
+ * so that the file is as large as its pixels).
+ */
+function smallPng(width = 120, height = 60, noise = false): Buffer {
   const chunk = (type: string, data: Buffer) => {
     const len = Buffer.alloc(4)
     len.writeUInt32BE(data.length)
@@ -50,7 +54,8 @@ function smallPng(width = 120, height = 60): Buffer {
   for (let y = 0; y < height; y++) {
     const row = Buffer.alloc(1 + width * 3, 255)
     row[0] = 0
-    if (y > height / 3 && y < (2 * height) / 3)
+    if (noise) row.set(randomBytes(width * 3), 1)
+    else if (y > height / 3 && y < (2 * height) / 3)
       for (let x = 0; x < width; x++) row.set([0, 0, 145], 1 + x * 3)
     rows.push(row)
   }
@@ -137,7 +142,11 @@ if (!existsSync(CHROMIUM)) {
       await mkdir(shots, { recursive: true })
       console.log(`# screenshots: ${shots}`)
       server = await startServer(join(dir, 'home'))
-      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] })
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--lang=fr-FR'],
+      })
       context = await browser.newContext({
         viewport: { width: 1280, height: 720 },
         locale: 'fr-FR',
@@ -165,6 +174,10 @@ if (!existsSync(CHROMIUM)) {
             title: 'Budget primitif 2024',
           },
         ],
+      })
+      await writeSipZip(join(dir, 'large.zip'), {
+        unitTitle: 'Plans 2024',
+        files: [{ name: 'plan-cadastre.png', bytes: smallPng(450, 450, true), title: 'Plan cadastral' }],
       })
       await writeFile(join(dir, 'notes.txt'), 'pas un paquet')
       await writeFile(
@@ -335,6 +348,46 @@ if (!existsSync(CHROMIUM)) {
       await snap('home-producer')
     })
 
+    it('producer: a large package shows its progress, can be cancelled and sent again', async () => {
+      // Chromium's network emulation slows the upload (256 KiB/s: about 2.5 s for this package).
+      const cdp = await context.newCDPSession(page)
+      await cdp.send('Network.enable')
+      const throttle = (up: number) =>
+        cdp.send('Network.emulateNetworkConditions', {
+          offline: false,
+          latency: 0,
+          downloadThroughput: -1,
+          uploadThroughput: up,
+        })
+      await throttle(256 * 1024)
+      try {
+        await nav('Versements').click()
+        const input = page.getByLabel('Paquet (zip, tar ou tar.gz)')
+        await input.setInputFiles(join(dir, 'large.zip'))
+        await page.getByRole('button', { name: 'Envoyer' }).click()
+        await page.getByText(/Envoi : ([1-9]\d?) %/).waitFor()
+        await page.getByRole('button', { name: 'Annuler l’envoi' }).click()
+        await page.getByText('Envoi annulé : rien n’a été versé.', { exact: false }).waitFor()
+        assert.match(page.url(), /\/transfers$/)
+
+        await input.setInputFiles(join(dir, 'large.zip'))
+        await page.getByRole('button', { name: 'Envoyer' }).click()
+        await page.getByText(/Envoi : ([1-9]\d?) %/).waitFor()
+        const value = Number(await page.locator('progress').getAttribute('value'))
+        assert.ok(value > 0 && value < 100, String(value))
+        await snap('transfer-progress')
+        await page.waitForURL(/\/transfers\/[0-9a-f-]+$/)
+        await page.getByText(/Versement accepté : 2 unité\(s\), 1 objet\(s\) numérique\(s\)/).waitFor()
+      } finally {
+        await throttle(-1)
+        await cdp.detach()
+      }
+      // The cancelled upload left no operation behind: three transfers in all.
+      await nav('Accueil').click()
+      await page.getByRole('heading', { name: 'Versements récents' }).waitFor()
+      assert.equal(await page.locator('main table tbody tr').count(), 3)
+    })
+
     it('a server error is a French sentence, not a blank page', async () => {
       const units = (u: URL) => u.pathname === '/api/v1/units'
       await page.route(units, (route) =>
@@ -379,7 +432,7 @@ if (!existsSync(CHROMIUM)) {
       }
       await snap('reader-denied')
       await nav('Recherche').click()
-      await page.getByText('3 résultat(s)').waitFor()
+      await page.getByText('5 résultat(s)').waitFor()
     })
 
     it('switches to English and made no request outside SAEH', async () => {
