@@ -258,7 +258,28 @@ if (!existsSync(CHROMIUM)) {
         await page.getByRole('button', { name: 'Créer l’utilisateur' }).click()
         await page.getByText(`Utilisateur « ${user} » créé`).waitFor()
       }
+      const accounts = await page.locator('main table').first().locator('tbody tr').allInnerTexts()
+      assert.deepEqual(
+        accounts.map((r) => r.split('\t').slice(0, 2)),
+        [
+          ['secretaire', 'Service producteur (versant)'],
+          ['lecteur', 'Lecteur'],
+        ],
+      )
       await snap('users')
+
+      await nav('Clés d’API').click()
+      await page.getByLabel('Libellé').fill('Parapheur')
+      await page.getByRole('button', { name: 'Créer la clé' }).click()
+      const secret = await page.locator('code.secret').innerText()
+      assert.match(secret, /^saeh_\S{40,}$/)
+      const row = page.getByRole('row', { name: /Parapheur/ })
+      await row.getByText('active').waitFor()
+      assert.ok(!(await row.innerText()).includes(secret), 'the list never shows the key')
+      await page.getByRole('button', { name: 'Révoquer la clé Parapheur' }).click()
+      await page.getByText('Clé « Parapheur » révoquée').waitFor()
+      await row.getByText(/révoquée le/).waitFor()
+      await snap('api-keys')
       await signOut()
       assert.ok(await page.getByText('Vous êtes déconnecté.').isVisible())
     })

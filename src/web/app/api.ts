@@ -2,9 +2,9 @@
  * A small typed client of the SAEH HTTP API (/api/v1). Every call sends the session token and the
  * current tenant; every failure becomes an ApiError carrying the API's `{error:{code,message,details}}`.
  */
-import type { Principal, Tenant } from '../../modules/tenancy/tenancy.types.js'
+import type { Principal, PrincipalSummary, Tenant } from '../../modules/tenancy/tenancy.types.js'
 
-export type { Principal, Tenant }
+export type { Principal, PrincipalSummary, Tenant }
 
 export interface ApiErrorBody {
   readonly code: string
@@ -251,6 +251,12 @@ export class ApiClient {
   }
   createTenant(input: { id: string; name: string; controlledBy?: string }): Promise<Tenant> {
     return this.json('POST', '/tenants', input)
+  }
+  users(): Promise<Page<PrincipalSummary>> {
+    return this.json('GET', '/users')
+  }
+  apiKeys(): Promise<Page<PrincipalSummary>> {
+    return this.json('GET', '/apikeys')
   }
   createUser(input: { username: string; role: string; password?: string }): Promise<CreatedUser> {
     return this.json('POST', '/users', input)

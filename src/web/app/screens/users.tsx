@@ -2,7 +2,8 @@ import { useState, type FormEvent } from 'react'
 import { permissionsOf } from '../../../modules/tenancy/tenancy.policy.js'
 import { ROLES, type Role } from '../../../modules/tenancy/tenancy.types.js'
 import type { CreatedUser } from '../api.js'
-import { ErrorMessage, Notice } from '../components.js'
+import { ErrorMessage, Loading, Notice, useLoad } from '../components.js'
+import { formatDateTime } from '../format.js'
 import { useI18n } from '../i18n.js'
 import { useSession } from '../session.js'
 
@@ -24,7 +25,8 @@ export function RoleSelect(props: { id: string; value: Role; onChange(r: Role): 
 
 export function UsersScreen() {
   const s = useSession()
-  const { t } = useI18n()
+  const { t, lang } = useI18n()
+  const list = useLoad(() => s.api.users(), [])
   const [username, setUsername] = useState('')
   const [password, setPassword] = useState('')
   const [role, setRole] = useState<Role>('producer')
@@ -38,6 +40,7 @@ export function UsersScreen() {
     try {
       const u = await s.api.createUser({ username: username.trim(), role, ...(password ? { password } : {}) })
       setCreated(u)
+      list.reload()
       setUsername('')
       setPassword('')
     } catch (err) {
@@ -84,7 +87,30 @@ export function UsersScreen() {
           {t('users.submit')}
         </button>
       </form>
-      <p className="muted small">{t('users.noList')}</p>
+      <h2>{t('users.list', { tenant: s.tenant?.name ?? '' })}</h2>
+      <ErrorMessage error={list.error} />
+      {list.loading && !list.data ? <Loading /> : null}
+      {list.data && list.data.results.length === 0 ? <p className="muted">{t('users.none')}</p> : null}
+      {list.data && list.data.results.length > 0 ? (
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">{t('users.col.name')}</th>
+              <th scope="col">{t('users.col.role')}</th>
+              <th scope="col">{t('users.col.created')}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data.results.map((u) => (
+              <tr key={`${u.id}-${u.role}`}>
+                <td>{u.name}</td>
+                <td>{t(`role.${u.role}`)}</td>
+                <td>{formatDateTime(u.createdAt, lang)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
       <h2>{t('users.roles')}</h2>
       <table>
         <thead>
