@@ -1,6 +1,7 @@
 // Builds the web application (src/web → web/dist) with Vite.
 //   node scripts/build-web.mjs            always build
 //   node scripts/build-web.mjs --if-stale build only when web/dist is missing or older than its sources
+//   --optional                            without Vite (an install with --omit=dev), warn and exit 0
 // Used by `npm run build:web`, by the `prepare` script (so `npm ci` leaves a built UI) and by the e2e tests.
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -25,18 +26,35 @@ export function isStale() {
   return sources.some((s) => newest(s) > built)
 }
 
+/** Loads Vite; null when it is not installed (an install with --omit=dev). */
+async function loadVite() {
+  try {
+    return await import('vite')
+  } catch (e) {
+    if (e?.code === 'ERR_MODULE_NOT_FOUND') return null
+    throw e
+  }
+}
+
 export async function buildWeb() {
-  const { build } = await import('vite')
-  await build({ configFile: join(root, 'src', 'web', 'vite.config.ts'), logLevel: 'warn' })
+  const vite = await loadVite()
+  if (!vite)
+    throw new Error('Vite absent : installez les devDependencies (npm ci) pour construire l’interface')
+  await vite.build({ configFile: join(root, 'src', 'web', 'vite.config.ts'), logLevel: 'warn' })
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const ifStale = process.argv.includes('--if-stale')
+  const optional = process.argv.includes('--optional')
   if (ifStale && !isStale()) {
     console.log('web/dist est à jour')
   } else {
     const t0 = Date.now()
-    await buildWeb()
-    console.log(`interface web construite dans web/dist (${Date.now() - t0} ms)`)
+    if (optional && !(await loadVite())) {
+      console.warn('interface web non construite : Vite absent (installation sans devDependencies)')
+    } else {
+      await buildWeb()
+      console.log(`interface web construite dans web/dist (${Date.now() - t0} ms)`)
+    }
   }
 }
