@@ -202,12 +202,20 @@ if (!existsSync(CHROMIUM)) {
       await page.keyboard.press('Tab')
       assert.equal(await page.evaluate('document.activeElement?.id'), 'password')
 
+      await page.getByLabel('Nom d’utilisateur').fill('admin')
+      await page.getByLabel('Mot de passe').fill('pas-le-bon-mot-de-passe')
+      await page.getByRole('button', { name: 'Se connecter' }).click()
+      await page.getByRole('alert').waitFor()
+      assert.match(await alertText(), /Identifiant ou mot de passe incorrect/)
+
       await signIn('admin', server.adminPassword)
       await snap('home-admin')
       await page.keyboard.press('Tab')
       assert.equal(await page.evaluate('document.activeElement?.textContent'), 'Aller au contenu')
 
       await nav('Services d’archives').click()
+      // After a navigation the focus is on the new content.
+      assert.equal(await page.evaluate('document.activeElement?.id'), 'main')
       await page.getByLabel('Identifiant (lettres minuscules, chiffres, tirets)').fill('commune-test')
       await page.getByLabel('Nom', { exact: true }).fill('Commune de Test')
       await page.getByLabel('Service de contrôle (archives départementales)').selectOption('default')

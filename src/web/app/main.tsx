@@ -112,6 +112,12 @@ function Shell({ path }: { path: string }) {
   useEffect(() => {
     document.title = `${found?.r.nav ? t(found.r.nav) : t('app.name')} — SAEH`
   }, [found, t])
+  // After a navigation (not the first page), focus moves to the new content, as a page load would.
+  const shownPath = useRef(path)
+  useEffect(() => {
+    if (shownPath.current !== path) mainRef.current?.focus()
+    shownPath.current = path
+  }, [path])
   return (
     <>
       <a className="skip" href="#main">
