@@ -18,6 +18,12 @@ if (files.length === 0) {
   console.error('no test files found')
   process.exit(2)
 }
+// The HTTP and browser tests serve the built web application: build it first when its sources changed.
+const built = spawnSync(process.execPath, ['scripts/build-web.mjs', '--if-stale'], { stdio: 'inherit' })
+if (built.status !== 0) {
+  console.error('the web application (src/web) does not build')
+  process.exit(2)
+}
 const concurrency = process.env.SAEH_TEST_CONCURRENCY ?? '2'
 const r = spawnSync(
   process.execPath,

@@ -15,7 +15,7 @@ import { rulesRoutes } from './routes/rules.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { fixityRoutes } from './routes/fixity.routes.js'
 import { sealRoutes } from './routes/seal.routes.js'
-import { placeholderPage } from './web-placeholder.js'
+import { registerWebApp, webFallback } from './web-app.js'
 
 export interface HttpOptions {
   /** Extra route plugins registered under /api/v1 (modules added later plug in here). */
@@ -29,16 +29,20 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
     trustProxy: false,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: true } },
   })
-  registerErrorHandler(app)
+  registerErrorHandler(app, { fallback: webFallback })
   await app.register(helmet, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
+        // blob: URLs show digital objects (PDF, images) fetched with the session's credentials.
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        frameSrc: ["'self'", 'blob:'],
         scriptSrc: ["'self'"],
         objectSrc: ["'none'"],
         frameAncestors: ["'none'"],
+        // Plain-HTTP deployments (a LAN, TLS at a proxy) must load their own scripts: no forced upgrade.
+        upgradeInsecureRequests: null,
       },
     },
   })
@@ -100,9 +104,8 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       .send({ status: ok ? 'ok' : 'degraded', version: VERSION, checks, fixity: { lostObjects } })
   })
 
-  app.get('/', { schema: { hide: true } }, async (_req, reply) =>
-    reply.type('text/html; charset=utf-8').send(placeholderPage(VERSION)),
-  )
+  // The web application (src/web, built into web/dist) at `/`, client routes falling back to index.html.
+  await registerWebApp(app)
 
   await app.register(
     async (api) => {

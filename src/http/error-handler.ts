@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify'
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { AppError, type ErrorKind } from '../platform/errors.js'
 
 /** The one table from error kind to HTTP status. */
@@ -16,7 +16,12 @@ export function errorBody(code: string, message: string, details?: unknown) {
   return { error: { code, message, ...(details !== undefined ? { details } : {}) } }
 }
 
-export function registerErrorHandler(app: FastifyInstance): void {
+export interface ErrorHandlerOptions {
+  /** Answers unknown routes that are not API calls (the web application's client routes); true if it did. */
+  readonly fallback?: (req: FastifyRequest, reply: FastifyReply) => boolean
+}
+
+export function registerErrorHandler(app: FastifyInstance, opts: ErrorHandlerOptions = {}): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req, reply) => {
     if (err instanceof AppError) {
       if (err.code === 'UNSUPPORTED_MEDIA_TYPE')
@@ -54,6 +59,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
           ),
         )
     }
+    if (fe.statusCode === 403) {
+      // @fastify/static refuses paths that climb out of web/dist (encoded "..", backslashes).
+      return reply.code(403).send(errorBody('PATH_FORBIDDEN', `Chemin refusé : ${req.url.split('?')[0]}`))
+    }
     if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send(errorBody(fe.code ?? 'REQUEST_INVALID', fe.message))
     }
@@ -61,6 +70,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     return reply.code(500).send(errorBody('INTERNAL', 'Erreur interne'))
   })
   app.setNotFoundHandler((req, reply) => {
+    if (opts.fallback?.(req, reply)) return
     reply
       .code(404)
       .send(errorBody('ROUTE_NOT_FOUND', `Ressource inconnue : ${req.method} ${req.url.split('?')[0]}`))

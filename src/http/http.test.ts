@@ -71,16 +71,51 @@ for (const dialect of testDialects()) {
       await inst.close()
     })
 
-    it('serves health, the placeholder page, OpenAPI and security headers', async () => {
+    it('serves health, the web application, OpenAPI and security headers', async () => {
       const h = await app.inject({ url: '/health' })
       assert.equal(h.statusCode, 200)
       assert.equal(h.json().status, 'ok')
       assert.deepEqual(Object.keys(h.json().checks).sort(), ['database', 'offer:fs-1', 'offer:fs-2'])
+      // scripts/run-tests.mjs builds web/dist first (scripts/build-web.mjs --if-stale).
       const home = await app.inject({ url: '/' })
       assert.equal(home.statusCode, 200)
-      assert.match(home.body, /Système d'archivage électronique hybride/)
+      assert.match(home.body, /Système d’archivage électronique hybride/)
+      assert.match(home.body, /<div id="root">/)
       assert.match(String(home.headers['content-security-policy']), /default-src 'self'/)
+      assert.doesNotMatch(String(home.headers['content-security-policy']), /upgrade-insecure-requests/)
       assert.equal(home.headers['x-content-type-options'], 'nosniff')
+      // Client routes answer the application; API and asset misses keep the JSON 404.
+      for (const url of ['/search?q=x', '/units/abc', '/admin/users']) {
+        const r = await app.inject({ url })
+        assert.equal(r.statusCode, 200, url)
+        assert.equal(r.body, home.body, url)
+      }
+      for (const url of ['/api/v1/nowhere', '/assets/nowhere.js', '/favicon.ico']) {
+        const r = await app.inject({ url })
+        assert.equal(r.statusCode, 404, url)
+        assert.equal(r.json().error.code, 'ROUTE_NOT_FOUND', url)
+      }
+      // Hostile paths never reach a file outside web/dist.
+      for (const url of [
+        '/..%2f..%2fpackage.json',
+        '/assets/..%2f..%2f..%2fpackage.json',
+        '/%2e%2e/%2e%2e/package.json',
+        '/assets/../../package.json',
+        '/..%5c..%5cpackage.json',
+      ]) {
+        const r = await app.inject({ url })
+        assert.doesNotMatch(r.body, /"name": "saeh"/, url)
+        assert.ok(['PATH_FORBIDDEN', 'ROUTE_NOT_FOUND'].includes(r.json().error.code), url)
+        assert.ok([403, 404].includes(r.statusCode), `${url}: ${r.statusCode}`)
+      }
+      const post = await app.inject({ method: 'POST', url: '/search' })
+      assert.equal(post.statusCode, 404)
+      const script = /src="(\/assets\/[^"]+\.js)"/.exec(home.body)?.[1]
+      assert.ok(script, 'index.html loads a bundled script from /assets/')
+      const js = await app.inject({ url: script })
+      assert.equal(js.statusCode, 200)
+      assert.match(String(js.headers['cache-control']), /immutable/)
+      assert.doesNotMatch(js.body, /https?:\/\/(?!www\.w3\.org|react\.dev|reactjs\.org)[a-z]/i)
       const o = await app.inject({ url: '/api/v1/openapi.json' })
       assert.equal(o.statusCode, 200)
       const doc = o.json()

@@ -1,4 +1,5 @@
 import { buildHttpApp } from '../http/app.js'
+import { ensureWebBuilt } from '../http/web-app.js'
 import { Worker } from '../jobs/runner.js'
 import type { Container } from './container.js'
 import { registerJobHandlers, scheduleJobs } from './jobs.js'
@@ -8,6 +9,7 @@ export async function startServer(
   c: Container,
   opts: { port: number; host?: string },
 ): Promise<{ url: string; stop(): Promise<void> }> {
+  ensureWebBuilt(c.log.child({ component: 'web' }))
   const app = await buildHttpApp(c)
   const worker = new Worker(
     { db: c.db, queue: c.queue, log: c.log.child({ component: 'worker' }) },

@@ -44,6 +44,31 @@ export async function tenancyRoutes(app: FastifyInstance, opts: { c: Container }
     async (req) => tenancy.requireAccess(principalOf(req), req.params.id, 'tenant.read'),
   )
 
+  app.get(
+    '/users',
+    { schema: { tags: ['tenancy'], summary: 'Utilisateurs du service et leurs rôles (X-Tenant-Id)' } },
+    async (req) => {
+      const tenant = await tenantOf(req, tenancy, 'principal.manage')
+      const results = await tenancy.listPrincipals(principalOf(req), tenant.id, 'user')
+      return { total: results.length, results }
+    },
+  )
+
+  app.get(
+    '/apikeys',
+    {
+      schema: {
+        tags: ['tenancy'],
+        summary: 'Clés d’API du service (libellé, rôle, début de la clé ; jamais la clé)',
+      },
+    },
+    async (req) => {
+      const tenant = await tenantOf(req, tenancy, 'principal.manage')
+      const results = await tenancy.listPrincipals(principalOf(req), tenant.id, 'apikey')
+      return { total: results.length, results }
+    },
+  )
+
   app.post<{ Body: { username: string; password?: string; role: string } }>(
     '/users',
     {

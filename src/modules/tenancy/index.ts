@@ -9,6 +9,7 @@ export {
   type RoleGrant,
   type Tenant,
   type Principal,
+  type PrincipalSummary,
   type Permission,
 } from './tenancy.types.js'
 export { generatePassword } from './passwords.js'

@@ -9,6 +9,7 @@ import {
   ROLES,
   type Permission,
   type Principal,
+  type PrincipalSummary,
   type Role,
   type RoleGrant,
   type Tenant,
@@ -158,6 +159,42 @@ export class TenancyService {
     }
     await this.requireAccess(actor, tenantId, 'principal.manage')
     return tenantId
+  }
+
+  /** The users (or API keys) holding a role on a tenant, for those who manage its principals. */
+  async listPrincipals(
+    actor: Principal,
+    tenantId: string,
+    kind: 'user' | 'apikey',
+  ): Promise<PrincipalSummary[]> {
+    await this.requireAccess(actor, tenantId, 'principal.manage')
+    const rows = await this.kysely
+      .selectFrom('principal_role')
+      .innerJoin('principal', 'principal.id', 'principal_role.principal_id')
+      .select([
+        'principal.id',
+        'principal.kind',
+        'principal.username',
+        'principal.label',
+        'principal.key_prefix',
+        'principal.created_at',
+        'principal.revoked_at',
+        'principal_role.role',
+      ])
+      .where('principal_role.tenant_id', '=', tenantId)
+      .where('principal.kind', '=', kind)
+      .orderBy('principal.created_at')
+      .orderBy('principal.id')
+      .execute()
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      name: (r.kind === 'user' ? r.username : r.label) ?? r.id,
+      role: r.role as Role,
+      keyPrefix: r.key_prefix,
+      createdAt: r.created_at,
+      revokedAt: r.revoked_at,
+    }))
   }
 
   async createUser(

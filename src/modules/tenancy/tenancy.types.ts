@@ -25,6 +25,19 @@ export interface Principal {
   readonly grants: readonly RoleGrant[]
 }
 
+/** A user or API key as listed to those who manage a tenant: never a secret, never a hash. */
+export interface PrincipalSummary {
+  readonly id: string
+  readonly kind: 'user' | 'apikey'
+  /** The user name, or the API key's label. */
+  readonly name: string
+  readonly role: Role
+  /** API keys: the public start of the key (`saeh_<prefix>_…`), to recognise it. */
+  readonly keyPrefix: string | null
+  readonly createdAt: string
+  readonly revokedAt: string | null
+}
+
 /** What a principal may do. Roles map to permissions in one table (tenancy.policy.ts). */
 export type Permission =
   | 'tenant.read'
