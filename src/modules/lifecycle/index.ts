@@ -1,0 +1,25 @@
+export {
+  TransferService,
+  TransferErrors,
+  parseAtr,
+  type TransferDeps,
+  type TransferRequest,
+  type TransferView,
+  type TransferType,
+  type TransferState,
+  type ParsedAtr,
+} from './transfer.service.js'
+export {
+  archiveTransferXml,
+  dataObjectPackageXml,
+  elementXml,
+  layoutOf,
+  managementXml,
+  writeZip,
+  type PackageHeader,
+  type PackageLayout,
+  type PackageObject,
+  type PackageRule,
+  type PackageUnit,
+} from './package-writer.js'
+export { resolveSelection, SelectionErrors, type Selection, type UnitLister } from './selection.js'
