@@ -13,6 +13,7 @@ import { CatalogService } from '../modules/catalog/index.js'
 import { RulesService } from '../modules/rules/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
+import { ChangesService, RegisterService, TransferService } from '../modules/lifecycle/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -40,6 +41,9 @@ export interface Container {
   readonly blobs: BlobRepository
   readonly ingest: IngestService
   readonly profiles: ProfileSchemas
+  readonly transfers: TransferService
+  readonly changes: ChangesService
+  readonly register: RegisterService
   close(): Promise<void>
 }
 
@@ -139,6 +143,21 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     stagingRoot: join(config.home, 'staging'),
     ...(opts.ingestFaultPoint ? { faultPoint: opts.ingestFaultPoint } : {}),
   })
+  // lifecycle: transfers out and restitutions, reclassification and mass rules updates, the register
+  const transfers = new TransferService({
+    db,
+    audit,
+    tenancy,
+    clock,
+    ids,
+    storage,
+    blobs,
+    catalog,
+    ingest,
+    stagingRoot: join(config.home, 'staging'),
+  })
+  const changes = new ChangesService({ db, audit, tenancy, clock, catalog, rules })
+  const register = new RegisterService({ db, tenancy })
   return {
     config,
     db,
@@ -155,6 +174,9 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     blobs,
     ingest,
     profiles,
+    transfers,
+    changes,
+    register,
     async close() {
       await db.close()
     },

@@ -23,3 +23,11 @@ export {
   type PackageUnit,
 } from './package-writer.js'
 export { resolveSelection, SelectionErrors, type Selection, type UnitLister } from './selection.js'
+export {
+  ChangesService,
+  type ChangesDeps,
+  type ChangeResult,
+  type Move,
+  type RuleChange,
+} from './changes.service.js'
+export { RegisterService, registerCsv, type Register, type RegisterLine } from './register.service.js'
