@@ -17,6 +17,7 @@ import { importFormatReferential } from '../modules/formats/index.js'
 import { REFERENTIAL_KINDS, isReferentialKind } from '../modules/referential/index.js'
 import { AppError } from '../platform/errors.js'
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
+import { registerLifecycleCommands } from './lifecycle.commands.js'
 
 interface GlobalOptions extends OutputOptions {
   readonly home?: string
@@ -516,6 +517,7 @@ export function buildProgram(): Command {
       })
     })
 
+  registerLifecycleCommands(program, withInstance)
   return program
 }
 
