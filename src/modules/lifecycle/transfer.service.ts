@@ -538,19 +538,16 @@ export class TransferService {
         .where('tenant_id', '=', tenantId)
         .where('id', 'in', slice)
         .execute()
-      const objs = await trx
-        .selectFrom('data_object')
-        .select(['group_id', 'kind', 'size'])
-        .where('tenant_id', '=', tenantId)
-        .where(
-          'group_id',
-          'in',
-          units
-            .map((u) => u.object_group_id)
-            .filter((g): g is string => g !== null)
-            .concat(['\u0000']),
-        )
-        .execute()
+      const groupIds = units.map((u) => u.object_group_id).filter((g): g is string => g !== null)
+      const objs =
+        groupIds.length === 0
+          ? []
+          : await trx
+              .selectFrom('data_object')
+              .select(['group_id', 'kind', 'size'])
+              .where('tenant_id', '=', tenantId)
+              .where('group_id', 'in', groupIds)
+              .execute()
       for (const u of units) {
         const mine = objs.filter((o) => o.group_id === u.object_group_id)
         if (u.object_group_id) groups.add(u.object_group_id)
