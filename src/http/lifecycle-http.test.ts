@@ -8,6 +8,9 @@ import { writeSipZip } from '../../test/helpers/sip.js'
 import { initInstance } from '../main/instance.js'
 import { SYSTEM_PRINCIPAL } from '../modules/tenancy/index.js'
 import { buildHttpApp } from './app.js'
+import { registerJobHandlers } from '../main/jobs.js'
+import { Worker } from '../jobs/runner.js'
+import { silentLogger } from '../platform/log.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`lifecycle API on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
 
@@ -15,6 +18,7 @@ for (const dialect of testDialects()) {
   describe(`lifecycle API (${dialect})`, () => {
     let inst: Awaited<ReturnType<typeof createTestContainer>>
     let app: FastifyInstance
+    let worker: Worker
     let admin: Record<string, string>
     let archivist: Record<string, string>
     let n = 0
@@ -42,6 +46,10 @@ for (const dialect of testDialects()) {
       inst = await createTestContainer(dialect)
       const r = await initInstance(inst.c)
       app = await buildHttpApp(inst.c)
+      worker = registerJobHandlers(
+        new Worker({ db: inst.c.db, queue: inst.c.queue, log: silentLogger() }, { concurrency: 1 }),
+        inst.c,
+      )
       await inst.c.tenancy.createTenant(SYSTEM_PRINCIPAL, { id: 'ad', name: 'AD' })
       await inst.c.referential.loadDefaults('ad', 'test')
       const u = await inst.c.tenancy.createUser(SYSTEM_PRINCIPAL, {
@@ -52,6 +60,10 @@ for (const dialect of testDialects()) {
       admin = { authorization: await login('admin', r.admin!.password), 'x-tenant-id': 'default' }
       archivist = { authorization: await login('commune', u.password), 'x-tenant-id': 'default' }
     })
+    const settle = async (id: string, headers: Record<string, string>) => {
+      assert.equal(await worker.drain(), 1)
+      return (await app.inject({ url: `/api/v1/transfers/${id}`, headers })).json()
+    }
     after(async () => {
       await app.close()
       await inst.close()
@@ -75,10 +87,15 @@ for (const dialect of testDialects()) {
       assert.equal(refused.json().error.code, 'TENANT_NOT_FOUND')
       assert.equal((await app.inject({ url: '/api/v1/transfers', headers: admin })).json().total, 0)
       const res = await app.inject({ method: 'POST', url: '/api/v1/transfers', headers: admin, payload })
-      assert.equal(res.statusCode, 201, res.body)
-      assert.equal(res.json().state, 'purged')
-      const got = await app.inject({ url: `/api/v1/transfers/${res.json().operationId}`, headers: admin })
-      assert.equal(got.json().targetOperationId, res.json().targetOperationId)
+      assert.equal(res.statusCode, 202, res.body)
+      assert.equal(res.json().state, 'requested')
+      const again = await app.inject({ method: 'POST', url: '/api/v1/transfers', headers: admin, payload })
+      assert.equal(again.json().error.code, 'TRANSFER_UNITS_PENDING')
+      const got = await settle(res.json().operationId, admin)
+      assert.equal(got.state, 'purged', JSON.stringify(got))
+      assert.ok(got.targetOperationId)
+      const op = await app.inject({ url: `/api/v1/operations/${res.json().operationId}`, headers: admin })
+      assert.equal(op.json().status, 'OK')
       const foreign = await app.inject({
         url: `/api/v1/transfers/${res.json().operationId}`,
         headers: { ...admin, 'x-tenant-id': 'ad' },
@@ -99,8 +116,9 @@ for (const dialect of testDialects()) {
         headers: archivist,
         payload: { selection: { unitIds: [a.root.id] }, sedaVersion: '2.3', type: 'RESTITUTION' },
       })
-      assert.equal(res.statusCode, 201, res.body)
+      assert.equal(res.statusCode, 202, res.body)
       const id = res.json().operationId
+      assert.equal((await settle(id, archivist)).state, 'sent')
       const pkg = await app.inject({ url: `/api/v1/transfers/${id}/package`, headers: archivist })
       assert.equal(pkg.statusCode, 200)
       assert.equal(pkg.headers['content-type'], 'application/zip')

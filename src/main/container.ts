@@ -152,6 +152,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     ids,
     storage,
     blobs,
+    queue,
     catalog,
     ingest,
     stagingRoot: join(config.home, 'staging'),

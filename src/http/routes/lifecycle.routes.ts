@@ -73,8 +73,12 @@ export async function lifecycleRoutes(app: FastifyInstance, opts: { c: Container
       },
     },
     async (req, reply) => {
-      const t = await transfers.create(principalOf(req), { ...req.body, tenantId: tenantHeader(req.headers) })
-      return reply.code(201).send(t)
+      // Every check answers now; the package and the delivery run in the worker (GET /transfers/{id}).
+      const t = await transfers.request(principalOf(req), {
+        ...req.body,
+        tenantId: tenantHeader(req.headers),
+      })
+      return reply.code(202).send(t)
     },
   )
 

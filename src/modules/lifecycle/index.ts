@@ -1,6 +1,7 @@
 export {
   TransferService,
   TransferErrors,
+  TRANSFER_QUEUE,
   parseAtr,
   type TransferDeps,
   type TransferRequest,

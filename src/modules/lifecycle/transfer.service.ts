@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { pipeline } from 'node:stream/promises'
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
@@ -31,12 +32,13 @@ import {
   heldError,
   heldUnits,
   resolveSelection,
+  SelectionErrors,
   type Selection,
   type UnitLister,
 } from './selection.js'
 
 export type TransferType = 'TRANSFER' | 'RESTITUTION'
-export type TransferState = 'prepared' | 'sent' | 'acknowledged' | 'KO' | 'purged'
+export type TransferState = 'requested' | 'prepared' | 'sent' | 'acknowledged' | 'KO' | 'purged'
 
 export interface TransferRequest {
   readonly tenantId: string
@@ -87,6 +89,7 @@ export interface TransferDeps {
   readonly ids: IdSource
   readonly storage: StorageStrategy
   readonly blobs: BlobRepository
+  readonly queue: { enqueue(trx: Executor, queue: string, payload: unknown): Promise<string> }
   readonly catalog: UnitLister
   readonly ingest: {
     ingestFile(req: {
@@ -144,7 +147,32 @@ export const TransferErrors = {
     ),
 }
 
-const PENDING_STATES = ['prepared', 'sent', 'acknowledged']
+const PENDING_STATES = ['requested', 'prepared', 'sent', 'acknowledged']
+
+export const TRANSFER_QUEUE = 'lifecycle.transfer'
+
+interface PlanParams {
+  readonly tenantId: string
+  readonly type: TransferType
+  readonly version: SedaVersion
+  readonly target: string | null
+  readonly unitIds: string[]
+  readonly contract: string | null
+  readonly archivalAgency: string | null
+  readonly comment: string | null
+}
+
+interface Plan extends PlanParams {
+  readonly opId: string
+  readonly messageIdentifier: string
+  readonly producer: string | null
+  readonly units: PackageUnit[]
+  readonly objects: PackageObject[]
+  readonly layout: ReturnType<typeof layoutOf>
+  readonly xml: string
+  readonly dropped: string[]
+  readonly counts: { units: number; objects: number; physicalObjects: number; bytes: number }
+}
 
 /** What the receiver's ArchiveTransferReply says. */
 export interface ParsedAtr {
@@ -211,7 +239,8 @@ export class TransferService {
     return this.deps.clock.now().toISOString()
   }
 
-  async create(principal: Principal, req: TransferRequest): Promise<TransferView> {
+  /** Checks what depends on the caller (rights on the source and, for a tenant, the target). */
+  private async authorise(principal: Principal, req: TransferRequest): Promise<PlanParams> {
     const type = req.type ?? 'TRANSFER'
     if (type !== 'TRANSFER' && type !== 'RESTITUTION')
       throw TransferErrors.invalid(`Type de transfert inconnu : ${String(type)}`)
@@ -226,32 +255,54 @@ export class TransferService {
       // The receiving archivist's rights: the principal must be allowed to ingest into the target.
       await this.deps.tenancy.requireAccess(principal, target, 'ingest.submit')
     }
+    const unitIds = await resolveSelection(
+      this.deps.db.kysely,
+      this.deps.catalog,
+      req.tenantId,
+      req.selection,
+      true,
+    )
+    return {
+      tenantId: req.tenantId,
+      type,
+      version,
+      target,
+      unitIds,
+      contract: req.contract ?? null,
+      archivalAgency: req.archivalAgency ?? null,
+      comment: req.comment ?? null,
+    }
+  }
+
+  /** Every check on the units, then the manifest, validated against the XSD of its version. */
+  private async plan(p: PlanParams, opId: string, ignorePendingOf?: string): Promise<Plan> {
     const k = this.deps.db.kysely
-    const tenantId = req.tenantId
-    const unitIds = await resolveSelection(k, this.deps.catalog, tenantId, req.selection, true)
+    const { tenantId, type, version, target, unitIds } = p
     const held = await heldUnits(k, tenantId, unitIds)
     if (held.length > 0)
       throw heldError('TRANSFER_HELD_UNITS', type === 'TRANSFER' ? 'Transfert' : 'Restitution', held)
-    await this.checkNotPending(tenantId, unitIds)
+    await this.checkNotPending(tenantId, unitIds, ignorePendingOf)
     const { units, objects, producers } = await this.load(k, tenantId, unitIds)
+    if (units.length !== unitIds.length) {
+      const have = new Set(units.map((u) => u.key))
+      throw SelectionErrors.unknown(unitIds.filter((i) => !have.has(i)))
+    }
     if (producers.length > 1) throw TransferErrors.mixedProducers(producers)
     const producer = producers[0] ?? null
-
-    const opId = this.deps.ids.next()
     const messageIdentifier = `SAEH-${type}-${opId}`
     const layout = layoutOf(units, objects)
     const { xml, dropped } = archiveTransferXml(
       version,
       {
         comment:
-          req.comment ??
+          p.comment ??
           (type === 'TRANSFER'
             ? `Transfert depuis le service ${tenantId}`
             : `Restitution par le service ${tenantId}`),
         date: this.now().replace(/\.\d{3}Z$/, ''),
         messageIdentifier,
-        archivalAgreement: req.contract ?? null,
-        archivalAgency: req.archivalAgency ?? producer ?? target ?? tenantId,
+        archivalAgreement: p.contract,
+        archivalAgency: p.archivalAgency ?? producer ?? target ?? tenantId,
         transferringAgency: producer ?? tenantId,
         originatingAgency: producer,
         submissionAgency: producer,
@@ -262,81 +313,279 @@ export class TransferService {
     )
     const validation = await validateManifest(Buffer.from(xml, 'utf8'), version)
     if (!validation.valid) throw TransferErrors.packageInvalid(version, validation.errors)
+    const binaries = objects.filter((o) => o.kind === 'binary').length
+    return {
+      ...p,
+      opId,
+      messageIdentifier,
+      producer,
+      units,
+      objects,
+      layout,
+      xml,
+      dropped,
+      counts: {
+        units: units.length,
+        objects: binaries,
+        physicalObjects: objects.length - binaries,
+        bytes: objects.reduce((s, o) => s + (o.kind === 'binary' ? (o.size ?? 0) : 0), 0),
+      },
+    }
+  }
 
+  private baseRow(pl: Plan, state: TransferState, agent: string): TransferTable {
+    const now = this.now()
+    return {
+      operation_id: pl.opId,
+      tenant_id: pl.tenantId,
+      type: pl.type,
+      state,
+      seda_version: pl.version,
+      message_identifier: pl.messageIdentifier,
+      target_tenant: pl.target,
+      target_operation_id: null,
+      archival_agency: pl.archivalAgency,
+      originating_agency: pl.producer,
+      unit_ids: toJson(pl.unitIds),
+      units: pl.counts.units,
+      objects: pl.counts.objects,
+      physical_objects: pl.counts.physicalObjects,
+      bytes: pl.counts.bytes,
+      package_blob_id: null,
+      package_size: null,
+      package_sha512: null,
+      reply_code: null,
+      reasons: null,
+      request: toJson({ contract: pl.contract, archivalAgency: pl.archivalAgency, comment: pl.comment }),
+      agent,
+      created_at: now,
+      updated_at: now,
+    }
+  }
+
+  /**
+   * Synchronous transfer (the CLI): checks, package, delivery to the target tenant and its reply, in
+   * one call. Returns the transfer in its last state.
+   */
+  async create(principal: Principal, req: TransferRequest): Promise<TransferView> {
+    const params = await this.authorise(principal, req)
+    const pl = await this.plan(params, this.deps.ids.next())
+    const path = await this.prepare(pl, principal.id, false)
+    try {
+      if (pl.target !== null) await this.deliver(principal.id, pl.tenantId, pl.opId, path)
+    } finally {
+      await rm(path, { force: true })
+    }
+    return this.show(principal, pl.tenantId, pl.opId)
+  }
+
+  /**
+   * Asynchronous transfer (the API): every check is made now (bad input answers at once, nothing
+   * written); the operation, the `requested` transfer and its job are created in one transaction.
+   */
+  async request(principal: Principal, req: TransferRequest): Promise<TransferView> {
+    const params = await this.authorise(principal, req)
+    const pl = await this.plan(params, this.deps.ids.next())
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      await this.deps.audit.startOperation(trx, {
+        id: pl.opId,
+        tenantId: pl.tenantId,
+        type: pl.type,
+        agent: principal.id,
+        status: 'PENDING',
+      })
+      await trx
+        .insertInto('transfer')
+        .values(this.baseRow(pl, 'requested', principal.id))
+        .execute()
+      await this.deps.audit.record(trx, {
+        operationId: pl.opId,
+        tenantId: pl.tenantId,
+        type: `${pl.type}_REQUEST`,
+        outcome: 'OK',
+        detail: `${pl.type}_REQUEST.OK`,
+        agent: principal.id,
+        message: `Transfert demandé : ${pl.counts.units} unité(s)${pl.target ? ` vers ${pl.target}` : ''}`,
+        data: { unitIds: pl.unitIds.slice(0, 1000), targetTenant: pl.target },
+      })
+      await this.deps.queue.enqueue(trx, TRANSFER_QUEUE, { operationId: pl.opId, tenantId: pl.tenantId })
+    })
+    return this.show(principal, pl.tenantId, pl.opId)
+  }
+
+  /**
+   * The job: moves a requested transfer forward from wherever it stopped (a worker that died runs it
+   * again): requested → prepared/sent → (target tenant) its ingest → reply. A refusal on the merits
+   * (a unit put under hold since the request…) ends the transfer KO, nothing purged.
+   */
+  async process(payload: { operationId: string; tenantId: string }): Promise<void> {
+    let t = await this.row(payload.tenantId, payload.operationId)
+    const agent = t.agent ?? 'system'
+    let path: string | null = null
+    try {
+      if (t.state === 'requested') {
+        const req = fromJson<{
+          contract: string | null
+          archivalAgency: string | null
+          comment: string | null
+        }>(t.request)
+        const pl = await this.plan(
+          {
+            tenantId: t.tenant_id,
+            type: t.type as TransferType,
+            version: t.seda_version as SedaVersion,
+            target: t.target_tenant,
+            unitIds: fromJson<string[]>(t.unit_ids),
+            contract: req.contract,
+            archivalAgency: req.archivalAgency,
+            comment: req.comment,
+          },
+          t.operation_id,
+          t.operation_id,
+        )
+        path = await this.prepare(pl, agent, true)
+        t = await this.row(payload.tenantId, payload.operationId)
+      }
+      if (t.target_tenant === null) return
+      if (t.state === 'sent') {
+        // Sent before a crash: the target's ingest of this message, if it ran, is the answer.
+        const done = await this.deps.db.kysely
+          .selectFrom('ingest')
+          .select(['operation_id', 'status'])
+          .where('tenant_id', '=', t.target_tenant)
+          .where('message_identifier', '=', t.message_identifier)
+          .orderBy('created_at', 'desc')
+          .executeTakeFirst()
+        if (done && (done.status === 'PENDING' || done.status === 'RUNNING'))
+          throw new AppError(
+            'TRANSFER_TARGET_BUSY',
+            'unavailable',
+            'L’entrée chez le destinataire est en cours',
+            {},
+          )
+        if (done) {
+          const r = await this.deps.audit.getOperation(t.target_tenant, done.operation_id)
+          const reply = (
+            await this.deps.db.kysely
+              .selectFrom('ingest')
+              .select('reply_code')
+              .where('operation_id', '=', done.operation_id)
+              .executeTakeFirstOrThrow()
+          ).reply_code
+          await this.reply(agent, t, {
+            ok: done.status === 'OK' || done.status === 'WARNING',
+            replyCode: reply,
+            targetOperationId: done.operation_id,
+            reasons: r.events
+              .filter((e) => e.outcome === 'KO' || e.outcome === 'FATAL')
+              .map((e) => ({ type: e.type, outcome: e.outcome, detail: e.detail, message: e.message })),
+          })
+          return
+        }
+      }
+      if (t.state === 'prepared' || t.state === 'sent') {
+        if (path === null) path = await this.fetchPackage(t)
+        await this.deliver(agent, t.tenant_id, t.operation_id, path)
+      }
+    } catch (e) {
+      if (!(e instanceof AppError) || e.kind === 'internal' || e.kind === 'unavailable') throw e
+      await this.fail(agent, t, e)
+    } finally {
+      if (path !== null) await rm(path, { force: true })
+    }
+  }
+
+  /** A transfer refused on its merits in the worker: KO, nothing purged, the reason logged. */
+  private async fail(agent: string, t: TransferTable, e: AppError): Promise<void> {
+    await this.deps.db.kysely.transaction().execute(async (trx) => {
+      const reasons = [{ type: e.code, outcome: 'KO', detail: e.code, message: e.message }]
+      await this.setState(trx, t, 'KO', { reasons: toJson(reasons) })
+      await this.deps.audit.record(trx, {
+        operationId: t.operation_id,
+        tenantId: t.tenant_id,
+        type: `${t.type}_PREPARE`,
+        outcome: 'KO',
+        detail: `${t.type}_PREPARE.KO`,
+        agent,
+        message: `Transfert refusé, rien n’a été purgé : ${e.message}`,
+        data: { code: e.code, details: e.details ?? null },
+      })
+      await this.deps.audit.updateOperation(trx, t.operation_id, { status: 'KO', summary: { state: 'KO' } })
+    })
+  }
+
+  /** Copies a stored package back to staging (a worker resuming a transfer). */
+  private async fetchPackage(t: TransferTable): Promise<string> {
+    const dir = join(this.deps.stagingRoot, 'transfers')
+    await mkdir(dir, { recursive: true })
+    const path = join(dir, `${t.operation_id}.zip`)
+    const opened = await this.deps.storage.open(`${t.tenant_id}/${t.operation_id}/transfer-package.zip`, {
+      sha512: t.package_sha512!,
+      ...(t.package_size !== null ? { size: Number(t.package_size) } : {}),
+    })
+    await pipeline(opened.body, createWriteStream(path))
+    return path
+  }
+
+  /**
+   * Writes the zip (binaries streamed from storage), stores it on every offer and records the
+   * transfer `prepared` (a tenant target) or `sent` (a file). Returns the local path of the zip.
+   */
+  private async prepare(pl: Plan, agent: string, existing: boolean): Promise<string> {
+    const { tenantId, opId, type, version } = pl
     const dir = join(this.deps.stagingRoot, 'transfers')
     await mkdir(dir, { recursive: true })
     const path = join(dir, `${opId}.zip`)
-    const bytes = objects.reduce((s, o) => s + (o.kind === 'binary' ? (o.size ?? 0) : 0), 0)
-    const binaries = objects.filter((o) => o.kind === 'binary').length
     try {
-      const zip = await writeZip(path, xml, objects, layout, (o) => this.openObject(tenantId, o))
+      const zip = await writeZip(path, pl.xml, pl.objects, pl.layout, (o) => this.openObject(tenantId, o))
       const key = `${tenantId}/${opId}/transfer-package.zip`
       const stored = await this.deps.storage.put(key, createReadStream(path), { expectedSha512: zip.sha512 })
-      const now = this.now()
-      const agent = principal.id
-      await k.transaction().execute(async (trx) => {
-        await this.deps.audit.startOperation(trx, { id: opId, tenantId, type, agent })
+      const state: TransferState = pl.target === null ? 'sent' : 'prepared'
+      await this.deps.db.kysely.transaction().execute(async (trx) => {
+        if (!existing) await this.deps.audit.startOperation(trx, { id: opId, tenantId, type, agent })
         await this.deps.blobs.record(
           trx,
           tenantId,
           { id: opId, size: zip.size, sha512: zip.sha512 },
           this.deps.storage.offers.map((o) => o.id),
         )
-        const row: TransferTable = {
-          operation_id: opId,
-          tenant_id: tenantId,
-          type,
-          state: target === null ? 'sent' : 'prepared',
-          seda_version: version,
-          message_identifier: messageIdentifier,
-          target_tenant: target,
-          target_operation_id: null,
-          archival_agency: req.archivalAgency ?? null,
-          originating_agency: producer,
-          unit_ids: toJson(unitIds),
-          units: units.length,
-          objects: binaries,
-          physical_objects: objects.length - binaries,
-          bytes,
+        const row = {
+          ...this.baseRow(pl, state, agent),
           package_blob_id: opId,
           package_size: zip.size,
           package_sha512: zip.sha512,
-          reply_code: null,
-          reasons: null,
-          agent,
-          created_at: now,
-          updated_at: now,
         }
-        await trx.insertInto('transfer').values(row).execute()
+        if (existing) {
+          const { operation_id: _o, created_at: _c, ...rest } = row
+          await trx.updateTable('transfer').set(rest).where('operation_id', '=', opId).execute()
+        } else await trx.insertInto('transfer').values(row).execute()
+        const c = pl.counts
         const events: NewEvent[] = [
           {
             operationId: opId,
             tenantId,
             type: `${type}_PREPARE`,
-            outcome: dropped.length > 0 ? 'WARNING' : 'OK',
-            detail: `${type}_PREPARE.${dropped.length > 0 ? 'WARNING' : 'OK'}`,
+            outcome: pl.dropped.length > 0 ? 'WARNING' : 'OK',
+            detail: `${type}_PREPARE.${pl.dropped.length > 0 ? 'WARNING' : 'OK'}`,
             agent,
             message:
-              `Paquet SEDA ${version} préparé : ${units.length} unité(s), ${binaries} objet(s) numérique(s), ` +
-              `${objects.length - binaries} objet(s) physique(s), ${bytes} octet(s)` +
-              (dropped.length > 0
-                ? ` ; règles de gel non exprimables en SEDA 2.1 omises : ${dropped.join(', ')}`
+              `Paquet SEDA ${version} préparé : ${c.units} unité(s), ${c.objects} objet(s) numérique(s), ` +
+              `${c.physicalObjects} objet(s) physique(s), ${c.bytes} octet(s)` +
+              (pl.dropped.length > 0
+                ? ` ; règles de gel non exprimables en SEDA 2.1 omises : ${pl.dropped.join(', ')}`
                 : ''),
             data: {
               sedaVersion: version,
-              messageIdentifier,
-              units: units.length,
-              objects: binaries,
-              physicalObjects: objects.length - binaries,
-              bytes,
+              messageIdentifier: pl.messageIdentifier,
+              ...c,
               packageSha512: zip.sha512,
               packageSize: zip.size,
               storedOn: stored.createdOn,
-              unitIds: unitIds.slice(0, 1000),
+              unitIds: pl.unitIds.slice(0, 1000),
             },
           },
         ]
-        if (target === null)
+        if (pl.target === null)
           events.push({
             operationId: opId,
             tenantId,
@@ -347,17 +596,17 @@ export class TransferService {
             message: 'Paquet mis à disposition sous forme de fichier : en attente de l’accusé de réception',
           })
         await this.deps.audit.record(trx, events)
-        await this.deps.audit.updateOperation(trx, opId, { status: 'RUNNING', summary: { state: row.state } })
+        await this.deps.audit.updateOperation(trx, opId, { status: 'RUNNING', summary: { state } })
       })
-      if (target !== null) await this.deliver(principal, tenantId, opId, path)
-    } finally {
+      return path
+    } catch (e) {
       await rm(path, { force: true })
+      throw e
     }
-    return this.show(principal, tenantId, opId)
   }
 
   /** Ingests the package into the target tenant through the normal pipeline, then reads its ATR. */
-  private async deliver(principal: Principal, tenantId: string, opId: string, path: string): Promise<void> {
+  private async deliver(agent: string, tenantId: string, opId: string, path: string): Promise<void> {
     const t = await this.row(tenantId, opId)
     await this.deps.db.kysely.transaction().execute(async (trx) => {
       await this.setState(trx, t, 'sent', {})
@@ -367,7 +616,7 @@ export class TransferService {
         type: `${t.type}_SEND`,
         outcome: 'OK',
         detail: `${t.type}_SEND.OK`,
-        agent: principal.id,
+        agent: agent,
         message: `Paquet envoyé au service ${t.target_tenant}`,
         data: { targetTenant: t.target_tenant },
       })
@@ -377,13 +626,13 @@ export class TransferService {
       packagePath: path,
       fileName: `${t.message_identifier}.zip`,
       contractId: null,
-      agent: principal.id,
+      agent: agent,
     })
     const ok = result.status === 'OK' || result.status === 'WARNING'
     const reasons = result.events
       .filter((e) => e.outcome === 'KO' || e.outcome === 'FATAL')
       .map((e) => ({ type: e.type, outcome: e.outcome, detail: e.detail, message: e.message }))
-    await this.reply(principal, t, {
+    await this.reply(agent, t, {
       ok,
       replyCode: result.replyCode,
       targetOperationId: result.operationId,
@@ -401,7 +650,7 @@ export class TransferService {
     const parsed = await parseAtr(atr)
     if (parsed.messageRequestIdentifier !== t.message_identifier)
       throw TransferErrors.atrMismatch(t.message_identifier, parsed.messageRequestIdentifier)
-    await this.reply(principal, t, {
+    await this.reply(principal.id, t, {
       ok: parsed.ok,
       replyCode: parsed.replyCode,
       targetOperationId: parsed.messageIdentifier,
@@ -411,7 +660,7 @@ export class TransferService {
   }
 
   private async reply(
-    principal: Principal,
+    agent: string,
     t: TransferTable,
     r: {
       ok: boolean
@@ -435,7 +684,7 @@ export class TransferService {
           type: `${t.type}_REPLY`,
           outcome: 'KO',
           detail: `${t.type}_REPLY.KO`,
-          agent: principal.id,
+          agent: agent,
           message:
             `Le destinataire a refusé le transfert (code ${r.replyCode ?? '?'}) : rien n’a été purgé. ` +
             r.reasons
@@ -465,7 +714,7 @@ export class TransferService {
           type: `${t.type}_REPLY`,
           outcome: 'OK',
           detail: `${t.type}_REPLY.OK`,
-          agent: principal.id,
+          agent: agent,
           message: `Le destinataire a accepté le transfert (opération ${r.targetOperationId ?? '?'})`,
           data: { replyCode: r.replyCode, targetOperationId: r.targetOperationId },
         },
@@ -478,7 +727,7 @@ export class TransferService {
         type: `${t.type}_PURGE`,
         outcome: 'OK',
         detail: `${t.type}_PURGE.OK`,
-        agent: principal.id,
+        agent: agent,
         message:
           `Source purgée : ${purge.units} unité(s) remplacée(s) par des pierres tombales, ` +
           `${purge.objects} objet(s) retiré(s) du catalogue`,
@@ -506,7 +755,7 @@ export class TransferService {
         type: `${t.type}_PURGE_BINARIES`,
         outcome: failed.length > 0 ? 'WARNING' : 'OK',
         detail: `${t.type}_PURGE_BINARIES.${failed.length > 0 ? 'WARNING' : 'OK'}`,
-        agent: principal.id,
+        agent: agent,
         message:
           `${deleted} binaire(s) supprimé(s) sur toutes les offres` +
           (failed.length > 0
@@ -653,7 +902,11 @@ export class TransferService {
       .execute()
   }
 
-  private async checkNotPending(tenantId: string, unitIds: readonly string[]): Promise<void> {
+  private async checkNotPending(
+    tenantId: string,
+    unitIds: readonly string[],
+    ignore?: string,
+  ): Promise<void> {
     const rows = await this.deps.db.kysely
       .selectFrom('transfer')
       .select(['operation_id', 'unit_ids'])
@@ -664,6 +917,7 @@ export class TransferService {
     const hit = new Set<string>()
     const ops: string[] = []
     for (const r of rows) {
+      if (r.operation_id === ignore) continue
       const ids = fromJson<string[]>(r.unit_ids).filter((i) => want.has(i))
       if (ids.length > 0) ops.push(r.operation_id)
       for (const i of ids) hit.add(i)

@@ -245,6 +245,47 @@ for (const dialect of testDialects()) {
       assert.equal((await c.catalog.listUnits('default', { operationId: op })).total, units.length)
     })
 
+    it('asynchronous request: checked at once, run by the worker; a hold put since ends it KO, nothing purged', async () => {
+      const { op, units } = await ingest()
+      const root = units.find((u) => u.parentIds.length === 0)!
+      const req = await transfers.request(SYSTEM_PRINCIPAL, {
+        tenantId: 'default',
+        selection: { branch: root.id },
+        targetTenant: 'ad',
+        contract: 'IC-DEFAUT',
+      })
+      assert.equal(req.state, 'requested')
+      assert.equal(req.units, units.length)
+      await c.db.kysely
+        .updateTable('unit_lifecycle')
+        .set({ held: 1 })
+        .where('unit_id', '=', root.id)
+        .execute()
+      await transfers.process({ operationId: req.operationId, tenantId: 'default' })
+      const ko = await transfers.show(SYSTEM_PRINCIPAL, 'default', req.operationId)
+      assert.equal(ko.state, 'KO')
+      assert.equal(ko.reasons[0]!.type, 'TRANSFER_HELD_UNITS')
+      assert.equal((await c.audit.getOperation('default', req.operationId)).status, 'KO')
+      assert.equal((await c.catalog.listUnits('default', { operationId: op })).total, units.length)
+      await c.db.kysely
+        .updateTable('unit_lifecycle')
+        .set({ held: 0 })
+        .where('unit_id', '=', root.id)
+        .execute()
+      // A new request of the same units is allowed after a KO, and the worker carries it through.
+      const again = await transfers.request(SYSTEM_PRINCIPAL, {
+        tenantId: 'default',
+        selection: { branch: root.id },
+        targetTenant: 'ad',
+        contract: 'IC-DEFAUT',
+      })
+      await transfers.process({ operationId: again.operationId, tenantId: 'default' })
+      assert.equal((await transfers.show(SYSTEM_PRINCIPAL, 'default', again.operationId)).state, 'purged')
+      // Run again (a worker that died after the work): nothing more happens.
+      await transfers.process({ operationId: again.operationId, tenantId: 'default' })
+      assert.equal((await c.catalog.listUnits('default', { operationId: op })).total, 0)
+    })
+
     it('bad selections change nothing: another tenant’s ids, unknown ids, held units, pending units, bad version', async () => {
       const { units: adUnits } = await ingest('ad')
       const { units } = await ingest()

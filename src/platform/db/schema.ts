@@ -350,7 +350,7 @@ export interface TransferTable {
   tenant_id: string
   /** TRANSFER | RESTITUTION */
   type: string
-  /** prepared | sent | acknowledged | KO | purged */
+  /** requested | prepared | sent | acknowledged | KO | purged */
   state: string
   seda_version: string
   message_identifier: string
@@ -372,6 +372,8 @@ export interface TransferTable {
   reply_code: string | null
   /** JSON: the receiver's KO reasons (ATR events), or null. */
   reasons: unknown
+  /** JSON: what the package is built from (contract, archival agency, comment) for the worker. */
+  request: unknown
   agent: string | null
   created_at: string
   updated_at: string

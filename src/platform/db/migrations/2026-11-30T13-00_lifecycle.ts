@@ -31,6 +31,7 @@ export const lifecycle = (d: DialectName): Migration => {
         .addColumn('package_sha512', 'text')
         .addColumn('reply_code', 'text')
         .addColumn('reasons', json)
+        .addColumn('request', json)
         .addColumn('agent', 'text')
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('updated_at', 'text', (c) => c.notNull())
