@@ -335,7 +335,7 @@ export async function writeZip(
     const uri = layout.uris.get(o.key)
     if (!uri) continue
     const body = await open(o)
-    zip.addReadStream(body, uri)
+    zip.addReadStream(body, uri, { compress: false })
     // yazl reads the streams one after the other: wait for this one before opening the next.
     await once(body, 'end')
   }
