@@ -4,11 +4,8 @@
  * builds the `DataObjectPackage` of any message (the access module's ArchiveDeliveryRequestReply),
  * `archiveTransferXml` wraps it as an `ArchiveTransfer`, `writeZip` streams the package.
  */
-import { createHash } from 'node:crypto'
-import { createWriteStream } from 'node:fs'
-import { once } from 'node:events'
 import type { Readable } from 'node:stream'
-import yazl from 'yazl'
+import { writeStoredZip, type ZipEntry } from './zip-writer.js'
 import type { SedaVersion, XmlElement } from '../seda/index.js'
 import { SEDA_NAMESPACES } from '../seda/index.js'
 
@@ -306,8 +303,8 @@ export function archiveTransferXml(
 }
 
 /**
- * Writes the zip: the manifest, then each binary streamed from `open` (its SHA-512 re-computed on the
- * way: a mismatch with the declared digest aborts the package). Returns the package's size and digest.
+ * Writes the zip (STORE, see zip-writer.ts): the manifest, then each binary streamed from `open` (the
+ * storage re-checks its SHA-512 and size as it streams: a mismatch aborts the package). Returns the size.
  */
 export async function writeZip(
   path: string,
@@ -315,31 +312,13 @@ export async function writeZip(
   objects: readonly PackageObject[],
   layout: PackageLayout,
   open: (o: PackageObject) => Promise<Readable>,
-): Promise<{ size: number; sha512: string }> {
-  const zip = new yazl.ZipFile()
-  const out = createWriteStream(path)
-  const hash = createHash('sha512')
-  let size = 0
-  const done = new Promise<void>((resolve, reject) => {
-    zip.outputStream.on('data', (c: Buffer) => {
-      hash.update(c)
-      size += c.length
-    })
-    zip.outputStream.on('error', reject)
-    out.on('error', reject)
-    out.on('close', () => resolve())
-  })
-  zip.outputStream.pipe(out)
-  zip.addBuffer(Buffer.from(manifest, 'utf8'), 'manifest.xml')
+  when?: Date,
+): Promise<{ size: number }> {
+  const m = Buffer.from(manifest, 'utf8')
+  const entries: ZipEntry[] = [{ name: 'manifest.xml', size: m.length, bytes: () => [m] }]
   for (const o of objects) {
     const uri = layout.uris.get(o.key)
-    if (!uri) continue
-    const body = await open(o)
-    zip.addReadStream(body, uri, { compress: false })
-    // yazl reads the streams one after the other: wait for this one before opening the next.
-    await once(body, 'end')
+    if (uri) entries.push({ name: uri, size: o.size ?? 0, bytes: () => open(o) })
   }
-  zip.end()
-  await done
-  return { size, sha512: hash.digest('hex') }
+  return { size: await writeStoredZip(path, entries, when) }
 }

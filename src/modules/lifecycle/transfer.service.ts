@@ -537,9 +537,17 @@ export class TransferService {
     await mkdir(dir, { recursive: true })
     const path = join(dir, `${opId}.zip`)
     try {
-      const zip = await writeZip(path, pl.xml, pl.objects, pl.layout, (o) => this.openObject(tenantId, o))
+      await writeZip(
+        path,
+        pl.xml,
+        pl.objects,
+        pl.layout,
+        (o) => this.openObject(tenantId, o),
+        this.deps.clock.now(),
+      )
       const key = `${tenantId}/${opId}/transfer-package.zip`
-      const stored = await this.deps.storage.put(key, createReadStream(path), { expectedSha512: zip.sha512 })
+      const stored = await this.deps.storage.put(key, createReadStream(path))
+      const zip = { size: stored.size, sha512: stored.sha512 }
       const state: TransferState = pl.target === null ? 'sent' : 'prepared'
       await this.deps.db.kysely.transaction().execute(async (trx) => {
         if (!existing) await this.deps.audit.startOperation(trx, { id: opId, tenantId, type, agent })
