@@ -18,6 +18,7 @@ import { REFERENTIAL_KINDS, isReferentialKind } from '../modules/referential/ind
 import { AppError } from '../platform/errors.js'
 import { AUDIT_TYPES, type AuditReport, type AuditType } from '../modules/fixity/index.js'
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
+import { registerLifecycleCommands } from './lifecycle.commands.js'
 
 interface GlobalOptions extends OutputOptions {
   readonly home?: string
@@ -683,6 +684,7 @@ export function buildProgram(): Command {
       })
     })
 
+  registerLifecycleCommands(program, withInstance)
   return program
 }
 

@@ -16,6 +16,7 @@ import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { fixityRoutes } from './routes/fixity.routes.js'
 import { sealRoutes } from './routes/seal.routes.js'
 import { registerWebApp, webFallback } from './web-app.js'
+import { lifecycleRoutes } from './routes/lifecycle.routes.js'
 
 export interface HttpOptions {
   /** Extra route plugins registered under /api/v1 (modules added later plug in here). */
@@ -122,6 +123,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(rulesRoutes, { c })
       await api.register(fixityRoutes, { c })
       await api.register(sealRoutes, { c })
+      await api.register(lifecycleRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

@@ -18,6 +18,7 @@ import { blobKeyFor } from '../modules/ingest/index.js'
 import { VERSION } from './version.js'
 import { FixityService, type FixityDeps } from '../modules/fixity/index.js'
 import { EvidenceService, SealService } from '../modules/seal/index.js'
+import { ChangesService, RegisterService, TransferService } from '../modules/lifecycle/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -49,6 +50,9 @@ export interface Container {
   readonly fixity: FixityService
   readonly seals: SealService
   readonly evidence: EvidenceService
+  readonly transfers: TransferService
+  readonly changes: ChangesService
+  readonly register: RegisterService
   close(): Promise<void>
 }
 
@@ -217,6 +221,22 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
       }
     },
   })
+  // lifecycle: transfers out and restitutions, reclassification and mass rules updates, the register
+  const transfers = new TransferService({
+    db,
+    audit,
+    tenancy,
+    clock,
+    ids,
+    storage,
+    blobs,
+    queue,
+    catalog,
+    ingest,
+    stagingRoot: join(config.home, 'staging'),
+  })
+  const changes = new ChangesService({ db, audit, tenancy, clock, catalog, rules })
+  const register = new RegisterService({ db, tenancy })
   return {
     config,
     db,
@@ -237,6 +257,9 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     fixity,
     seals,
     evidence,
+    transfers,
+    changes,
+    register,
     async close() {
       await db.close()
     },

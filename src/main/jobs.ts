@@ -2,6 +2,7 @@ import type { Worker } from '../jobs/runner.js'
 import { INGEST_QUEUE } from '../modules/ingest/index.js'
 import { FIXITY_QUEUE, FIXITY_SCHEDULE_QUEUE, type AuditType } from '../modules/fixity/index.js'
 import { SEAL_QUEUE } from '../modules/seal/index.js'
+import { TRANSFER_QUEUE } from '../modules/lifecycle/index.js'
 import type { Container } from './container.js'
 
 /** Every job handler of the modules, registered on a worker. */
@@ -28,6 +29,11 @@ export function registerJobHandlers(worker: Worker, c: Container): Worker {
       })
       // Logbook seals: a TSA that is down fails the job as `unavailable`, so it is retried with backoff;
       // the failure is logged as an ALERT and nothing is lost (the next seal covers the events).
+      .register({
+        queue: TRANSFER_QUEUE,
+        leaseMs: 10 * 60_000,
+        run: (payload: { operationId: string; tenantId: string }) => c.transfers.process(payload),
+      })
       .register({
         queue: SEAL_QUEUE,
         leaseMs: 10 * 60_000,

@@ -316,6 +316,10 @@ export interface CatalogSchema {
   unit_effective_property: UnitEffectivePropertyTable
   unit_lifecycle: UnitLifecycleTable
   rule_extra: RuleExtraTable
+  // lifecycle module: transfers out, tombstones, revertible changes
+  transfer: TransferTable
+  unit_tombstone: UnitTombstoneTable
+  lifecycle_change: LifecycleChangeTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -434,4 +438,73 @@ export interface FixitySchema {
   fixity_anomaly: FixityAnomalyTable
   object_fixity: ObjectFixityTable
   fixity_lost: FixityLostTable
+}
+
+// ── lifecycle module: transfers, tombstones, revertible changes (migration 2026-11-30T13-00_lifecycle) ──
+
+/** One outgoing transfer or restitution: prepared → sent → acknowledged | KO → purged. */
+export interface TransferTable {
+  operation_id: string
+  tenant_id: string
+  /** TRANSFER | RESTITUTION */
+  type: string
+  /** requested | prepared | sent | acknowledged | KO | purged */
+  state: string
+  seda_version: string
+  message_identifier: string
+  /** Receiving tenant of this platform; null for a file delivered to another system. */
+  target_tenant: string | null
+  /** The receiving side's ingest operation (its ATR's MessageIdentifier). */
+  target_operation_id: string | null
+  archival_agency: string | null
+  originating_agency: string | null
+  /** JSON array of the unit ids the package carries. */
+  unit_ids: unknown
+  units: number
+  objects: number
+  physical_objects: number
+  bytes: number
+  package_blob_id: string | null
+  package_size: number | null
+  package_sha512: string | null
+  reply_code: string | null
+  /** JSON: the receiver's KO reasons (ATR events), or null. */
+  reasons: unknown
+  /** JSON: what the package is built from (contract, archival agency, comment) for the worker. */
+  request: unknown
+  agent: string | null
+  created_at: string
+  updated_at: string
+}
+
+/** What remains of a unit that left the tenant (transfer, restitution; eliminations may add theirs). */
+export interface UnitTombstoneTable {
+  unit_id: string
+  tenant_id: string
+  seda_id: string | null
+  title: string
+  originating_agency: string | null
+  ingest_operation_id: string
+  /** TRANSFER | RESTITUTION | ELIMINATION */
+  reason: string
+  operation_id: string
+  destination: string | null
+  destination_operation_id: string | null
+  objects: number
+  physical_objects: number
+  bytes: number
+  created_at: string
+}
+
+/** The state before and after a reclassification or a mass rules update, for `revert`. */
+export interface LifecycleChangeTable {
+  operation_id: string
+  tenant_id: string
+  /** RECLASSIFICATION | UPDATE_RULES */
+  kind: string
+  unit_ids: unknown
+  before: unknown
+  after: unknown
+  reverted_by: string | null
+  created_at: string
 }
