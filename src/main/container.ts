@@ -12,6 +12,7 @@ import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
 import { RulesService } from '../modules/rules/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
+import { EliminationService, HoldService, type EliminationDeps } from '../modules/elimination/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import {
   createBlobRepository,
@@ -40,6 +41,8 @@ export interface Container {
   readonly blobs: BlobRepository
   readonly ingest: IngestService
   readonly profiles: ProfileSchemas
+  readonly holds: HoldService
+  readonly elimination: EliminationService
   close(): Promise<void>
 }
 
@@ -49,6 +52,8 @@ export interface ContainerOptions {
   readonly log?: Logger
   /** Apply pending migrations on open (default true). */
   readonly migrate?: boolean
+  /** Crash tests only: see EliminationDeps.faultPoint. */
+  readonly eliminationFaultPoint?: EliminationDeps['faultPoint']
   /** Crash tests only: see IngestDeps.faultPoint. */
   readonly ingestFaultPoint?: IngestDeps['faultPoint']
 }
@@ -139,6 +144,19 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     stagingRoot: join(config.home, 'staging'),
     ...(opts.ingestFaultPoint ? { faultPoint: opts.ingestFaultPoint } : {}),
   })
+  const holds = new HoldService({ db, clock, ids, audit, tenancy, rules })
+  const elimination = new EliminationService({
+    db,
+    clock,
+    ids,
+    audit,
+    tenancy,
+    storage,
+    blobs,
+    holds,
+    queue,
+    ...(opts.eliminationFaultPoint ? { faultPoint: opts.eliminationFaultPoint } : {}),
+  })
   return {
     config,
     db,
@@ -155,6 +173,8 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     blobs,
     ingest,
     profiles,
+    holds,
+    elimination,
     async close() {
       await db.close()
     },

@@ -288,6 +288,13 @@ export interface CatalogSchema {
   unit_effective_rule: UnitEffectiveRuleTable
   unit_effective_property: UnitEffectivePropertyTable
   unit_lifecycle: UnitLifecycleTable
+  // elimination module: holds, analyses, requests, documents, tombstones
+  legal_hold: LegalHoldTable
+  elimination_analysis: EliminationAnalysisTable
+  elimination_request: EliminationRequestTable
+  elimination_request_unit: EliminationRequestUnitTable
+  elimination_document: EliminationDocumentTable
+  unit_tombstone: UnitTombstoneTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -336,4 +343,105 @@ export interface UnitLifecycleTable {
   access_rule_ids: unknown
   legal_basis: string | null
   computed_at: string
+}
+
+// ── elimination module: holds and eliminations (migration 2026-11-30T12-00_elimination) ────────────
+
+/** A manual legal hold on a unit (and its whole branch when include_descendants = 1). */
+export interface LegalHoldTable {
+  id: string
+  tenant_id: string
+  unit_id: string
+  include_descendants: number
+  reason: string
+  start_date: string
+  end_date: string | null
+  created_by: string
+  created_at: string
+  lifted_at: string | null
+  lifted_by: string | null
+  lift_reason: string | null
+}
+
+export interface EliminationAnalysisTable {
+  id: string
+  tenant_id: string
+  status: string
+  filters: unknown
+  as_of: string
+  result: unknown
+  created_by: string
+  created_at: string
+  finished_at: string | null
+}
+
+export interface EliminationRequestTable {
+  id: string
+  tenant_id: string
+  analysis_id: string
+  status: string
+  observations: string | null
+  validity_days: number
+  units: number
+  objects: number
+  bytes: number
+  start_date: string | null
+  end_date: string | null
+  seal: string | null
+  created_by: string
+  created_at: string
+  submitted_by: string | null
+  submitted_at: string | null
+  visa_id: string | null
+  visa_decision: string | null
+  visa_by: string | null
+  visa_at: string | null
+  visa_comment: string | null
+  expires_at: string | null
+  executed_by: string | null
+  executed_at: string | null
+  execution_operation_id: string | null
+  result: unknown
+  updated_at: string
+}
+
+export interface EliminationRequestUnitTable {
+  request_id: string
+  tenant_id: string
+  unit_id: string
+  seda_id: string | null
+  title: string
+  state_digest: string
+  snapshot: unknown
+  status: string
+  reason: string | null
+}
+
+export interface EliminationDocumentTable {
+  request_id: string
+  tenant_id: string
+  name: string
+  blob_id: string
+  storage_key: string
+  media_type: string
+  size: number
+  sha512: string
+  created_at: string
+}
+
+/** What is kept forever of a destroyed unit. */
+export interface UnitTombstoneTable {
+  unit_id: string
+  tenant_id: string
+  seda_id: string | null
+  title: string
+  start_date: string | null
+  end_date: string | null
+  originating_agency: string | null
+  rules: unknown
+  objects: unknown
+  request_id: string
+  visa_id: string
+  operation_id: string
+  destroyed_at: string
 }
