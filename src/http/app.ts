@@ -12,6 +12,7 @@ import { referentialRoutes } from './routes/referential.routes.js'
 import { ingestRoutes } from './routes/ingest.routes.js'
 import { catalogRoutes } from './routes/catalog.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
+import { eliminationRoutes } from './routes/elimination.routes.js'
 import { placeholderPage } from './web-placeholder.js'
 
 export interface HttpOptions {
@@ -106,6 +107,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(referentialRoutes, { c })
       await api.register(ingestRoutes, { c })
       await api.register(catalogRoutes, { c })
+      await api.register(eliminationRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

@@ -449,6 +449,10 @@ export class EliminationService {
         }
       },
     )
+    // The operation stays RUNNING until the analysis is computed.
+    await this.deps.db.kysely
+      .transaction()
+      .execute((trx) => this.deps.audit.updateOperation(trx, operation.id, { status: 'RUNNING' }))
     return { analysisId: operation.id }
   }
 

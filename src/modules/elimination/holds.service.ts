@@ -25,8 +25,8 @@ export interface LegalHold {
 }
 
 export interface HoldInput {
-  readonly unitId: unknown
-  readonly reason: unknown
+  readonly unitId?: unknown
+  readonly reason?: unknown
   readonly includeDescendants?: unknown
   readonly startDate?: unknown
   readonly endDate?: unknown
