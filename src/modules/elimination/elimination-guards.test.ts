@@ -133,6 +133,9 @@ for (const dialect of testDialects()) {
       assert.equal(await life(sip.root), 1)
       assert.equal(await life(sip.item), 1, 'the branch is held')
       assert.equal((await c.holds.list(who.reader, T, { unitId: sip.root }))[0]!.active, true)
+      // Recomputing the child alone (its parent outside the recomputed set) keeps the branch hold.
+      await c.db.kysely.transaction().execute((trx) => c.rules.recompute(trx, T, [sip.item]))
+      assert.equal(await life(sip.item), 1, 'branch hold found through the ancestors')
       await rejects(c.holds.lift(who.reader, T, h.id, 'fin'), 'FORBIDDEN')
       await rejects(c.holds.lift(who.archivist, T, h.id, ''), 'HOLD_INVALID')
       await c.holds.lift(who.archivist, T, h.id, 'Enquête close')
@@ -215,6 +218,34 @@ for (const dialect of testDialects()) {
         .where('request_id', '=', r3.id)
         .execute()
       await rejects(c.elimination.execute(who.archivist, T, r3.id), 'ELIMINATION_REQUEST_TAMPERED')
+      // A request set to approved without a visa, or with its visa's expiry pushed back, is not executed.
+      const { req: r4, sip: s4 } = await flow('submitted')
+      await c.db.kysely
+        .updateTable('elimination_request')
+        .set({
+          status: 'approved',
+          visa_id: 'fake',
+          visa_by: who.control.id,
+          visa_decision: 'approve',
+          expires_at: '2099-01-01T00:00:00.000Z',
+        })
+        .where('id', '=', r4.id)
+        .execute()
+      await rejects(c.elimination.execute(who.archivist, T, r4.id), 'ELIMINATION_VISA_NOT_RECORDED')
+      const { req: r5 } = await flow('approved')
+      await c.db.kysely
+        .updateTable('elimination_request')
+        .set({ expires_at: '2099-01-01T00:00:00.000Z' })
+        .where('id', '=', r5.id)
+        .execute()
+      await rejects(c.elimination.execute(who.archivist, T, r5.id), 'ELIMINATION_VISA_NOT_RECORDED')
+      assert.ok(
+        await c.db.kysely
+          .selectFrom('archive_unit')
+          .select('id')
+          .where('id', '=', s4.item)
+          .executeTakeFirst(),
+      )
       assert.ok(
         await c.db.kysely
           .selectFrom('archive_unit')

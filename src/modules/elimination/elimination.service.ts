@@ -801,6 +801,39 @@ export class EliminationService {
     if (logged !== r.seal) throw ElimErrors.tampered(r.id, 'sceau différent de celui du journal')
   }
 
+  /**
+   * Nothing is destroyed without the recorded visa: the row's approval must be the one the hash-chained
+   * logbook holds (same visa id, author, seal and expiry, decision approve).
+   */
+  private async verifyVisa(trx: Executor, r: EliminationRequestTable): Promise<void> {
+    const ev = await trx
+      .selectFrom('logbook_event')
+      .select('data')
+      .where('chain', '=', r.tenant_id)
+      .where('event_type', '=', 'ELIMINATION_VISA')
+      .where('object_id', '=', r.id)
+      .orderBy('seq', 'desc')
+      .executeTakeFirst()
+    const v = ev
+      ? fromJson<{
+          visaId?: string
+          decision?: string
+          by?: string
+          seal?: string
+          expiresAt?: string
+        } | null>(ev.data)
+      : null
+    if (
+      !v ||
+      v.decision !== 'approve' ||
+      v.visaId !== r.visa_id ||
+      v.by !== r.visa_by ||
+      v.seal !== r.seal ||
+      v.expiresAt !== r.expires_at
+    )
+      throw ElimErrors.visaNotRecorded(r.id)
+  }
+
   async submit(actor: Principal, tenantId: string, id: string): Promise<EliminationRequest> {
     const tenant = await this.requireTenant(actor, tenantId)
     const control = tenant.controlledBy ? await this.deps.tenancy.findTenant(tenant.controlledBy) : undefined
@@ -1061,6 +1094,7 @@ export class EliminationService {
         const r = await this.row(trx, tenantId, id)
         if (r.status !== 'approved') throw ElimErrors.badState(id, r.status, ['approved'], 'exécution')
         await this.verifySeal(trx, r)
+        await this.verifyVisa(trx, r)
         // Per unit: still eligible and unchanged since the request? Otherwise it is left out, logged.
         const changed = await this.changedUnits(trx, r)
         for (const c of changed)
@@ -1157,6 +1191,8 @@ export class EliminationService {
     if (r.status !== 'executing' || !r.execution_operation_id)
       throw ElimErrors.badState(id, r.status, ['executing'], 'exécution')
     const opId = r.execution_operation_id
+    await this.verifySeal(k, r)
+    await this.verifyVisa(k, r)
     const pending = await k
       .selectFrom('elimination_request_unit')
       .select(['unit_id', 'snapshot', 'state_digest'])

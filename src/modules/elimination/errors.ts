@@ -93,6 +93,13 @@ export const ElimErrors = {
       `L'unité ${unitId} figure déjà dans la demande d'élimination en cours ${requestId}`,
       { unitId, requestId },
     ),
+  visaNotRecorded: (id: string) =>
+    new AppError(
+      'ELIMINATION_VISA_NOT_RECORDED',
+      'conflict',
+      `La demande ${id} n'a pas de visa favorable enregistré au journal qui corresponde à son état : aucune destruction`,
+      { requestId: id },
+    ),
   documentNotFound: (id: string, name: string) =>
     new AppError(
       'ELIMINATION_DOCUMENT_NOT_FOUND',
