@@ -110,6 +110,28 @@ for (const dialect of testDialects()) {
       await rejects(c.elimination.analyse(who.otherControl, T, {}), 'TENANT_NOT_FOUND')
     })
 
+    it('a unit whose object group is shared with a unit that stays is not eliminable (OBJECT_GROUP_SHARED)', async () => {
+      const { c, who } = w
+      const sip = await w.ingest({
+        transformManifest: (m) =>
+          m.replace(
+            '</ArchiveUnit></DescriptiveMetadata>',
+            `</ArchiveUnit><ArchiveUnit id="U9"><Management>${KEEP}</Management><Content><DescriptionLevel>Item</DescriptionLevel><Title>Copie conservée</Title></Content><DataObjectReference><DataObjectGroupReferenceId>G0</DataObjectGroupReferenceId></DataObjectReference></ArchiveUnit></DescriptiveMetadata>`,
+          ),
+      })
+      const units = (await c.catalog.listUnits(T, { operationId: sip.operationId })).results
+      const keeper = units.find((u) => u.title === 'Copie conservée')!.id
+      const item = units.find((u) => u.parentIds.length > 0)!.id
+      const root = units.find((u) => u.parentIds.length === 0 && u.id !== keeper)!.id
+      const a = await c.elimination.analyse(who.archivist, T, { branch: root })
+      assert.deepEqual(a.eligible, [])
+      const byId = Object.fromEntries(a.conflicts.map((u) => [u.unitId, u.reasons]))
+      assert.deepEqual(byId[item], [{ code: 'OBJECT_GROUP_SHARED', unitId: keeper }])
+      assert.deepEqual(byId[root], [
+        { code: 'HAS_DESCENDANT_TO_KEEP', unitId: item, cause: 'OBJECT_GROUP_SHARED' },
+      ])
+    })
+
     it('holds: created and lifted by an archivist, logged, reflected in unit_lifecycle.held (branch too)', async () => {
       const { c, who } = w
       const sip = await w.ingest()

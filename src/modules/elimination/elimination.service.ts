@@ -354,6 +354,10 @@ export class EliminationService {
       const eligible = [...res.values()].filter((e) => e.reasons.length === 0)
       const groups = [...new Set(eligible.map((e) => e.state.objectGroupId).filter((g): g is string => !!g))]
       const eligibleIds = new Set(eligible.map((e) => e.state.unitId))
+      const byGroup = new Map<string, Evaluated[]>()
+      for (const e of eligible)
+        if (e.state.objectGroupId)
+          byGroup.set(e.state.objectGroupId, [...(byGroup.get(e.state.objectGroupId) ?? []), e])
       for (let i = 0; i < groups.length; i += CHUNK) {
         for (const r of await trx
           .selectFrom('archive_unit')
@@ -362,8 +366,8 @@ export class EliminationService {
           .where('object_group_id', 'in', groups.slice(i, i + CHUNK))
           .execute()) {
           if (eligibleIds.has(r.id)) continue
-          for (const e of eligible)
-            if (e.state.objectGroupId === r.object_group_id && e.reasons.length === 0) {
+          for (const e of byGroup.get(r.object_group_id!) ?? [])
+            if (e.reasons.length === 0) {
               e.reasons.push({ code: 'OBJECT_GROUP_SHARED', unitId: r.id })
               changed = true
             }
