@@ -19,6 +19,7 @@ import { AppError } from '../platform/errors.js'
 import { AUDIT_TYPES, type AuditReport, type AuditType } from '../modules/fixity/index.js'
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
 import { registerLifecycleCommands } from './lifecycle.commands.js'
+import { registerEliminationCommands } from './elimination.commands.js'
 
 interface GlobalOptions extends OutputOptions {
   readonly home?: string
@@ -685,6 +686,8 @@ export function buildProgram(): Command {
     })
 
   registerLifecycleCommands(program, withInstance)
+  registerEliminationCommands(program, withInstance)
+
   return program
 }
 

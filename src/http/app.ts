@@ -17,6 +17,7 @@ import { fixityRoutes } from './routes/fixity.routes.js'
 import { sealRoutes } from './routes/seal.routes.js'
 import { registerWebApp, webFallback } from './web-app.js'
 import { lifecycleRoutes } from './routes/lifecycle.routes.js'
+import { eliminationRoutes } from './routes/elimination.routes.js'
 
 export interface HttpOptions {
   /** Extra route plugins registered under /api/v1 (modules added later plug in here). */
@@ -124,6 +125,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(fixityRoutes, { c })
       await api.register(sealRoutes, { c })
       await api.register(lifecycleRoutes, { c })
+      await api.register(eliminationRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

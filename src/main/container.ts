@@ -12,6 +12,7 @@ import { ReferentialService } from '../modules/referential/index.js'
 import { CatalogService } from '../modules/catalog/index.js'
 import { RulesService } from '../modules/rules/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
+import { EliminationService, HoldService, type EliminationDeps } from '../modules/elimination/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import { ExportService } from '../modules/export/index.js'
 import { blobKeyFor } from '../modules/ingest/index.js'
@@ -53,6 +54,8 @@ export interface Container {
   readonly transfers: TransferService
   readonly changes: ChangesService
   readonly register: RegisterService
+  readonly holds: HoldService
+  readonly elimination: EliminationService
   close(): Promise<void>
 }
 
@@ -62,6 +65,8 @@ export interface ContainerOptions {
   readonly log?: Logger
   /** Apply pending migrations on open (default true). */
   readonly migrate?: boolean
+  /** Crash tests only: see EliminationDeps.faultPoint. */
+  readonly eliminationFaultPoint?: EliminationDeps['faultPoint']
   /** Crash tests only: see IngestDeps.faultPoint. */
   readonly ingestFaultPoint?: IngestDeps['faultPoint']
   /** Crash tests only: see FixityDeps.faultPoint. */
@@ -237,6 +242,19 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   })
   const changes = new ChangesService({ db, audit, tenancy, clock, catalog, rules })
   const register = new RegisterService({ db, tenancy })
+  const holds = new HoldService({ db, clock, ids, audit, tenancy, rules })
+  const elimination = new EliminationService({
+    db,
+    clock,
+    ids,
+    audit,
+    tenancy,
+    storage,
+    blobs,
+    holds,
+    queue,
+    ...(opts.eliminationFaultPoint ? { faultPoint: opts.eliminationFaultPoint } : {}),
+  })
   return {
     config,
     db,
@@ -260,6 +278,8 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     transfers,
     changes,
     register,
+    holds,
+    elimination,
     async close() {
       await db.close()
     },

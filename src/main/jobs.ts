@@ -3,6 +3,7 @@ import { INGEST_QUEUE } from '../modules/ingest/index.js'
 import { FIXITY_QUEUE, FIXITY_SCHEDULE_QUEUE, type AuditType } from '../modules/fixity/index.js'
 import { SEAL_QUEUE } from '../modules/seal/index.js'
 import { TRANSFER_QUEUE } from '../modules/lifecycle/index.js'
+import { ELIMINATION_ANALYSIS_QUEUE, ELIMINATION_EXECUTE_QUEUE } from '../modules/elimination/index.js'
 import type { Container } from './container.js'
 
 /** Every job handler of the modules, registered on a worker. */
@@ -33,6 +34,16 @@ export function registerJobHandlers(worker: Worker, c: Container): Worker {
         queue: TRANSFER_QUEUE,
         leaseMs: 10 * 60_000,
         run: (payload: { operationId: string; tenantId: string }) => c.transfers.process(payload),
+      })
+      .register({
+        queue: ELIMINATION_ANALYSIS_QUEUE,
+        leaseMs: 5 * 60_000,
+        run: (payload: { tenantId: string; analysisId: string }) => c.elimination.runAnalysis(payload),
+      })
+      .register({
+        queue: ELIMINATION_EXECUTE_QUEUE,
+        leaseMs: 5 * 60_000,
+        run: (payload: { tenantId: string; requestId: string }) => c.elimination.runExecution(payload),
       })
       .register({
         queue: SEAL_QUEUE,

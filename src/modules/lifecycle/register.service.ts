@@ -1,4 +1,4 @@
-import type { Db } from '../../platform/db/create-db.js'
+import { fromJson, type Db } from '../../platform/db/create-db.js'
 import type { Principal, TenancyService } from '../tenancy/index.js'
 
 /** One line of the accession register (registre des entrées): an entry or a departure. */
@@ -34,8 +34,8 @@ export interface Register {
 /**
  * The accession register, computed from the operations: accepted ingests (the `ingest` table; the
  * producer is the package's OriginatingAgency, read from its units or their tombstones) and departures
- * (`unit_tombstone`, grouped by operation: transfers, restitutions, and eliminations when they write
- * tombstones there). Running totals per producer, in date order.
+ * (`unit_tombstone` for transfers and restitutions, `elimination_tombstone` for eliminations, grouped
+ * by operation). Running totals per producer, in date order.
  */
 export class RegisterService {
   constructor(private readonly deps: { db: Db; tenancy: TenancyService }) {}
@@ -110,6 +110,37 @@ export class RegisterService {
         objects: cur.objects + Number(t.objects),
         physicalObjects: cur.physicalObjects + Number(t.physical_objects),
         bytes: cur.bytes + Number(t.bytes),
+      })
+    }
+    // Eliminations (elimination module): one line per destruction operation and producer.
+    const destroyed = await k
+      .selectFrom('elimination_tombstone')
+      .select(['operation_id', 'originating_agency', 'objects', 'destroyed_at', 'request_id'])
+      .where('tenant_id', '=', tenantId)
+      .execute()
+    for (const t of destroyed) {
+      const key = `${t.operation_id}\u0000${t.originating_agency ?? ''}`
+      const cur = out.get(key) ?? {
+        operationId: t.operation_id,
+        date: t.destroyed_at,
+        type: 'ELIMINATION',
+        direction: 'out' as const,
+        producer: t.originating_agency,
+        units: 0,
+        objects: 0,
+        physicalObjects: 0,
+        bytes: 0,
+        linearMetres: null,
+        counterpart: t.request_id,
+      }
+      const objs = fromJson<{ kind?: string; size?: number | null }[]>(t.objects)
+      const physical = objs.filter((o) => o.kind === 'physical').length
+      out.set(key, {
+        ...cur,
+        units: cur.units + 1,
+        objects: cur.objects + objs.length - physical,
+        physicalObjects: cur.physicalObjects + physical,
+        bytes: cur.bytes + objs.reduce((n, o) => n + Number(o.size ?? 0), 0),
       })
     }
     raw.push(...out.values())

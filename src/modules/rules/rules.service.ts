@@ -12,6 +12,7 @@ import { computeEndDate } from '../ingest/index.js'
 import type { ImportResult, ReferentialService } from '../referential/index.js'
 import { readPreset, type PresetRuleMeta } from './presets.js'
 import { computeUnit, type ParentState } from './engine.js'
+import { manualHoldResolver, mergeHoldEnd, type HoldEnd } from './manual-holds.js'
 import type {
   CategoryView,
   Communicability,
@@ -175,6 +176,9 @@ export class RulesService {
     let lifeRows: Insertable<UnitLifecycleTable>[] = []
     let done = 0
     let ruleCount = 0
+    // Manual legal holds (elimination module) join the SEDA HoldRules in `unit_lifecycle.held`.
+    const holds = await manualHoldResolver(trx, tenantId, outside, today)
+    const branchHold = new Map<string, HoldEnd>()
     await this.deleteRows(trx, tenantId, ids)
     const flush = async (force: boolean) => {
       if (ruleRows.length >= 400 || (force && ruleRows.length > 0)) {
@@ -224,6 +228,13 @@ export class RulesService {
         })
       }
       const l = c.lifecycle
+      const manual = holds.resolve(
+        id,
+        (parentsOf.get(id) ?? []).map((p) => (affected.has(p) ? branchHold.get(p) : holds.outsideBranch(p))),
+      )
+      branchHold.set(id, manual.branch)
+      const ruleHold: HoldEnd = l.held ? l.holdEndDate : undefined
+      const holdEnd = mergeHoldEnd(ruleHold, manual.held)
       lifeRows.push({
         unit_id: id,
         tenant_id: tenantId,
@@ -231,8 +242,8 @@ export class RulesService {
         appraisal_rules: l.appraisalRules,
         appraisal_incomplete: l.appraisalIncomplete ? 1 : 0,
         final_action: l.finalAction,
-        held: l.held ? 1 : 0,
-        hold_end_date: l.holdEndDate,
+        held: holdEnd !== undefined ? 1 : 0,
+        hold_end_date: holdEnd ?? null,
         hold_rule_ids: toJson(l.holdRuleIds),
         communicability: l.communicability.status,
         communicable_from: l.communicability.from,

@@ -8,6 +8,7 @@ import { profileSchema } from './migrations/2026-11-29T10-00_profile-schema.js'
 import { rules } from './migrations/2026-11-30T09-00_rules.js'
 import { seal } from './migrations/2026-11-30T10-00_seal.js'
 import { fixity } from './migrations/2026-11-30T11-00_fixity.js'
+import { elimination } from './migrations/2026-11-30T12-00_elimination.js'
 import { lifecycle } from './migrations/2026-11-30T13-00_lifecycle.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
@@ -20,6 +21,7 @@ function allMigrations(d: DialectName): Record<string, Migration> {
     '2026-11-30T09-00_rules': rules(d),
     '2026-11-30T10-00_seal': seal(d),
     '2026-11-30T11-00_fixity': fixity(d),
+    '2026-11-30T12-00_elimination': elimination(d),
     '2026-11-30T13-00_lifecycle': lifecycle(d),
   }
 }

@@ -320,6 +320,13 @@ export interface CatalogSchema {
   transfer: TransferTable
   unit_tombstone: UnitTombstoneTable
   lifecycle_change: LifecycleChangeTable
+  // elimination module: holds, analyses, requests, documents, tombstones
+  legal_hold: LegalHoldTable
+  elimination_analysis: EliminationAnalysisTable
+  elimination_request: EliminationRequestTable
+  elimination_request_unit: EliminationRequestUnitTable
+  elimination_document: EliminationDocumentTable
+  elimination_tombstone: EliminationTombstoneTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -478,6 +485,108 @@ export interface TransferTable {
 }
 
 /** What remains of a unit that left the tenant (transfer, restitution; eliminations may add theirs). */
+// ── elimination module: holds and eliminations (migration 2026-11-30T12-00_elimination) ────────────
+
+/** A manual legal hold on a unit (and its whole branch when include_descendants = 1). */
+export interface LegalHoldTable {
+  id: string
+  tenant_id: string
+  unit_id: string
+  include_descendants: number
+  reason: string
+  start_date: string
+  end_date: string | null
+  created_by: string
+  created_at: string
+  lifted_at: string | null
+  lifted_by: string | null
+  lift_reason: string | null
+}
+
+export interface EliminationAnalysisTable {
+  id: string
+  tenant_id: string
+  status: string
+  filters: unknown
+  as_of: string
+  result: unknown
+  created_by: string
+  created_at: string
+  finished_at: string | null
+}
+
+export interface EliminationRequestTable {
+  id: string
+  tenant_id: string
+  analysis_id: string
+  status: string
+  observations: string | null
+  validity_days: number
+  units: number
+  objects: number
+  bytes: number
+  start_date: string | null
+  end_date: string | null
+  seal: string | null
+  created_by: string
+  created_at: string
+  submitted_by: string | null
+  submitted_at: string | null
+  visa_id: string | null
+  visa_decision: string | null
+  visa_by: string | null
+  visa_at: string | null
+  visa_comment: string | null
+  expires_at: string | null
+  executed_by: string | null
+  executed_at: string | null
+  execution_operation_id: string | null
+  result: unknown
+  updated_at: string
+}
+
+export interface EliminationRequestUnitTable {
+  request_id: string
+  tenant_id: string
+  unit_id: string
+  seda_id: string | null
+  title: string
+  state_digest: string
+  snapshot: unknown
+  status: string
+  reason: string | null
+}
+
+export interface EliminationDocumentTable {
+  request_id: string
+  tenant_id: string
+  name: string
+  blob_id: string
+  storage_key: string
+  media_type: string
+  size: number
+  sha512: string
+  created_at: string
+}
+
+/** What is kept forever of a destroyed unit (elimination module). */
+export interface EliminationTombstoneTable {
+  unit_id: string
+  tenant_id: string
+  seda_id: string | null
+  title: string
+  start_date: string | null
+  end_date: string | null
+  originating_agency: string | null
+  rules: unknown
+  objects: unknown
+  request_id: string
+  visa_id: string
+  operation_id: string
+  destroyed_at: string
+}
+
+/** What remains of a unit that left the tenant by transfer or restitution (lifecycle module). */
 export interface UnitTombstoneTable {
   unit_id: string
   tenant_id: string
