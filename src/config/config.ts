@@ -30,6 +30,8 @@ export interface Config {
   readonly sessionTtlSeconds: number
   readonly loginRateLimitPerMinute: number
   readonly workerConcurrency: number
+  /** Largest DIP export, in bytes of binaries (SAEH_DIP_MAX_BYTES). */
+  readonly dipMaxBytes: number
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -214,6 +216,7 @@ export function loadConfig(
     sessionTtlSeconds: intVar(env, 'SAEH_SESSION_TTL_SECONDS', 8 * 3600, 60, 30 * 24 * 3600, issues),
     loginRateLimitPerMinute: intVar(env, 'SAEH_LOGIN_RATE_LIMIT', 10, 1, 10_000, issues),
     workerConcurrency: intVar(env, 'SAEH_WORKER_CONCURRENCY', 2, 1, 64, issues),
+    dipMaxBytes: intVar(env, 'SAEH_DIP_MAX_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER, issues),
   }
   if (issues.length > 0) {
     throw new AppError(

@@ -14,6 +14,8 @@ import { RulesService } from '../modules/rules/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import { ChangesService, RegisterService, TransferService } from '../modules/lifecycle/index.js'
+import { AccessLog, AccessService, DipService } from '../modules/access/index.js'
+import { RequestService } from '../modules/requests/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -44,6 +46,9 @@ export interface Container {
   readonly transfers: TransferService
   readonly changes: ChangesService
   readonly register: RegisterService
+  readonly access: AccessService
+  readonly dips: DipService
+  readonly requests: RequestService
   close(): Promise<void>
 }
 
@@ -55,6 +60,8 @@ export interface ContainerOptions {
   readonly migrate?: boolean
   /** Crash tests only: see IngestDeps.faultPoint. */
   readonly ingestFaultPoint?: IngestDeps['faultPoint']
+  /** Access log batching (tests): flush period and size. */
+  readonly accessLog?: { flushMs?: number; maxEvents?: number }
 }
 
 export async function buildContainer(config: Config, opts: ContainerOptions = {}): Promise<Container> {
@@ -158,6 +165,23 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   })
   const changes = new ChangesService({ db, audit, tenancy, clock, catalog, rules })
   const register = new RegisterService({ db, tenancy })
+  // access: contracts enforced on every read path, batched access log, DIP exports; requests
+  const accessLog = new AccessLog({ db, audit, log: log.child({ component: 'access-log' }) }, opts.accessLog)
+  const access = new AccessService({ db, clock, tenancy, audit, referential, log: accessLog })
+  const dips = new DipService({
+    db,
+    audit,
+    clock,
+    ids,
+    queue,
+    storage,
+    blobs,
+    catalog,
+    access,
+    stagingRoot: join(config.home, 'staging'),
+    maxBytes: config.dipMaxBytes,
+  })
+  const requests = new RequestService({ db, audit, clock, ids, access })
   return {
     config,
     db,
@@ -177,7 +201,12 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     transfers,
     changes,
     register,
+    access,
+    dips,
+    requests,
     async close() {
+      // Buffered access events are written before the database closes: none lost on a clean stop.
+      await accessLog.close()
       await db.close()
     },
   }
