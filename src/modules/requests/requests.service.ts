@@ -130,7 +130,11 @@ export const RequestErrors = {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/
-const validDate = (s: string) => DATE.test(s) && !Number.isNaN(Date.parse(`${s}T00:00:00Z`))
+const validDate = (s: string) => {
+  if (!DATE.test(s)) return false
+  const t = Date.parse(`${s}T00:00:00Z`)
+  return !Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === s
+}
 
 /**
  * Communication, reading-room consultation and administrative loan requests (docs/access.md):
@@ -397,7 +401,8 @@ export class RequestService {
     const r = await this.row(tenantId, id)
     const flow = FLOW[action]!
     if (action === 'return' && r.kind === 'communication') throw RequestErrors.notReturnable(id)
-    if (action === 'return' && r.state !== 'delivered') throw RequestErrors.neverLent(id, r.state)
+    if (action === 'return' && ['requested', 'approved', 'refused'].includes(r.state))
+      throw RequestErrors.neverLent(id, r.state)
     if (!flow.from.includes(r.state as RequestState))
       throw RequestErrors.state(id, action, r.state, flow.from)
     if (
