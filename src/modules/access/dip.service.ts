@@ -371,10 +371,18 @@ export class DipService {
     const path = join(dir, `${opId}.zip`)
     const finish = commit ?? (<T>(fn: (trx: Executor) => Promise<T>) => k.transaction().execute(fn))
     try {
-      const { units, objects } = await loadPackage(k, tenantId, s.unitIds)
+      const { units, objects, producers } = await loadPackage(k, tenantId, s.unitIds)
       const chosen = objects.filter((o) => s.usages.includes(usageBase(o.usage)))
       const layout = layoutOf(units, chosen)
-      const pkg = dataObjectPackageXml(version, {}, units, chosen, layout)
+      // ManagementMetadata carries one producer: the selection's (the first when it mixes several).
+      const producer = producers[0] ?? null
+      const pkg = dataObjectPackageXml(
+        version,
+        { originatingAgency: producer, submissionAgency: producer },
+        units,
+        chosen,
+        layout,
+      )
       const xml = deliveryReplyXml(
         version,
         {
@@ -574,8 +582,9 @@ export async function loadPackage(
   trx: Executor,
   tenantId: string,
   ids: readonly string[],
-): Promise<{ units: PackageUnit[]; objects: PackageObject[] }> {
+): Promise<{ units: PackageUnit[]; objects: PackageObject[]; producers: string[] }> {
   const set = new Set(ids)
+  const producers = new Set<string>()
   const units: PackageUnit[] = []
   const objects: PackageObject[] = []
   const groups = new Set<string>()
@@ -602,6 +611,7 @@ export async function loadPackage(
       .execute()
     for (const r of rows) {
       if (r.object_group_id) groups.add(r.object_group_id)
+      if (r.originating_agency) producers.add(r.originating_agency)
       units.push({
         key: r.id,
         content: r.content === null ? null : fromJson<XmlElement | null>(r.content),
@@ -652,5 +662,5 @@ export async function loadPackage(
       })
     }
   }
-  return { units, objects }
+  return { units, objects, producers: [...producers].sort() }
 }
