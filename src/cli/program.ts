@@ -20,6 +20,7 @@ import { AUDIT_TYPES, type AuditReport, type AuditType } from '../modules/fixity
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
 import { registerLifecycleCommands } from './lifecycle.commands.js'
 import { registerEliminationCommands } from './elimination.commands.js'
+import { registerAccessCommands } from './access.commands.js'
 
 interface GlobalOptions extends OutputOptions {
   readonly home?: string
@@ -339,10 +340,13 @@ export function buildProgram(): Command {
     .command('show <id>')
     .description('une unité d’archives, ses objets et ses règles')
     .requiredOption('--tenant <id>', 'service d’archives')
-    .action(async function (this: Command, id: string, o: { tenant: string }) {
+    .option('--access-contract <id>', 'contrat d’accès')
+    .action(async function (this: Command, id: string, o: { tenant: string; accessContract?: string }) {
       await withInstance(this, o, async (c, actor, g) => {
-        await c.tenancy.requireAccess(actor, o.tenant, 'archive.read')
+        const ctx = await c.access.context(actor, o.tenant, o.accessContract ?? null)
+        const a = await c.access.checkUnit(ctx, id)
         const u = await c.catalog.getUnit(o.tenant, id)
+        c.access.record(ctx, 'UNIT_CONSULT', id, a.derogationId ? { derogationId: a.derogationId } : {})
         emit(g, u, () =>
           [
             `${u.title} (${u.descriptionLevel ?? '—'}) — ${u.id}`,
@@ -364,18 +368,21 @@ export function buildProgram(): Command {
     .requiredOption('--tenant <id>', 'service d’archives')
     .option('--operation <id>', 'unités d’une entrée')
     .option('--limit <n>', 'nombre de résultats', '50')
+    .option('--access-contract <id>', 'contrat d’accès')
     .action(async function (
       this: Command,
       query: string | undefined,
-      o: { tenant: string; operation?: string; limit: string },
+      o: { tenant: string; operation?: string; limit: string; accessContract?: string },
     ) {
       await withInstance(this, o, async (c, actor, g) => {
-        await c.tenancy.requireAccess(actor, o.tenant, 'archive.read')
-        const r = await c.catalog.listUnits(o.tenant, {
+        const ctx = await c.access.context(actor, o.tenant, o.accessContract ?? null)
+        const q = {
           ...(query ? { text: query } : {}),
           ...(o.operation ? { operationId: o.operation } : {}),
           limit: Number(o.limit) || 50,
-        })
+        }
+        const r = await c.catalog.listUnits(o.tenant, q, c.access.visibleWhere(ctx))
+        c.access.record(ctx, 'UNIT_SEARCH', null, { query: q, total: r.total })
         emit(g, r, () => [`${r.total} unité(s)`, ...r.results.map((u) => `  ${u.id}  ${u.title}`)].join('\n'))
       })
     })
@@ -386,10 +393,16 @@ export function buildProgram(): Command {
     .description('télécharge un objet numérique (empreinte vérifiée)')
     .requiredOption('--tenant <id>', 'service d’archives')
     .requiredOption('--out <file>', 'fichier de sortie')
-    .action(async function (this: Command, id: string, o: { tenant: string; out: string }) {
+    .option('--access-contract <id>', 'contrat d’accès')
+    .action(async function (
+      this: Command,
+      id: string,
+      o: { tenant: string; out: string; accessContract?: string },
+    ) {
       await withInstance(this, o, async (c, actor, g) => {
-        await c.tenancy.requireAccess(actor, o.tenant, 'archive.read')
+        const ctx = await c.access.context(actor, o.tenant, o.accessContract ?? null)
         const obj = await c.catalog.getObject(o.tenant, id)
+        const granted = await c.access.checkObject(ctx, obj)
         if (!obj.blobId || !obj.digest) {
           throw new AppError(
             'OBJECT_NOT_BINARY',
@@ -403,6 +416,11 @@ export function buildProgram(): Command {
           ...(obj.size !== null ? { size: obj.size } : {}),
         })
         await pipeline(opened.body, createWriteStream(o.out, { flags: 'wx' }))
+        c.access.record(ctx, 'OBJECT_DOWNLOAD', id, {
+          usage: obj.usage,
+          size: obj.size,
+          ...(granted.derogationIds.length > 0 ? { derogationIds: granted.derogationIds } : {}),
+        })
         emit(
           g,
           { objectId: id, out: o.out, size: opened.size, sha512: obj.digest, offer: opened.offerId },
@@ -688,6 +706,7 @@ export function buildProgram(): Command {
   registerLifecycleCommands(program, withInstance)
   registerEliminationCommands(program, withInstance)
 
+  registerAccessCommands(program, withInstance)
   return program
 }
 

@@ -39,6 +39,8 @@ export interface Config {
     readonly tsaCaFile: string | undefined
     readonly intervalMinutes: number
   }
+  /** Largest DIP export, in bytes of binaries (SAEH_DIP_MAX_BYTES). */
+  readonly dipMaxBytes: number
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
@@ -256,6 +258,7 @@ export function loadConfig(
       tsaCaFile,
       intervalMinutes: intVar(env, 'SAEH_SEAL_INTERVAL_MINUTES', 60, 1, 24 * 60, issues),
     },
+    dipMaxBytes: intVar(env, 'SAEH_DIP_MAX_BYTES', 10 * 1024 ** 3, 1, Number.MAX_SAFE_INTEGER, issues),
   }
   if (issues.length > 0) {
     throw new AppError(

@@ -18,6 +18,7 @@ import { sealRoutes } from './routes/seal.routes.js'
 import { registerWebApp, webFallback } from './web-app.js'
 import { lifecycleRoutes } from './routes/lifecycle.routes.js'
 import { eliminationRoutes } from './routes/elimination.routes.js'
+import { accessRoutes } from './routes/access.routes.js'
 
 export interface HttpOptions {
   /** Extra route plugins registered under /api/v1 (modules added later plug in here). */
@@ -126,6 +127,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(sealRoutes, { c })
       await api.register(lifecycleRoutes, { c })
       await api.register(eliminationRoutes, { c })
+      await api.register(accessRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

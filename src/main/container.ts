@@ -20,6 +20,8 @@ import { VERSION } from './version.js'
 import { FixityService, type FixityDeps } from '../modules/fixity/index.js'
 import { EvidenceService, SealService } from '../modules/seal/index.js'
 import { ChangesService, RegisterService, TransferService } from '../modules/lifecycle/index.js'
+import { AccessLog, AccessService, DipService } from '../modules/access/index.js'
+import { RequestService } from '../modules/requests/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -56,6 +58,9 @@ export interface Container {
   readonly register: RegisterService
   readonly holds: HoldService
   readonly elimination: EliminationService
+  readonly access: AccessService
+  readonly dips: DipService
+  readonly requests: RequestService
   close(): Promise<void>
 }
 
@@ -73,6 +78,8 @@ export interface ContainerOptions {
   readonly fixityFaultPoint?: FixityDeps['faultPoint']
   /** Tests only: objects per fixity checkpoint. */
   readonly fixityPageSize?: number
+  /** Access log batching (tests): flush period and size. */
+  readonly accessLog?: { flushMs?: number; maxEvents?: number }
 }
 
 export async function buildContainer(config: Config, opts: ContainerOptions = {}): Promise<Container> {
@@ -255,6 +262,23 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     queue,
     ...(opts.eliminationFaultPoint ? { faultPoint: opts.eliminationFaultPoint } : {}),
   })
+  // access: contracts enforced on every read path, batched access log, DIP exports; requests
+  const accessLog = new AccessLog({ db, audit, log: log.child({ component: 'access-log' }) }, opts.accessLog)
+  const access = new AccessService({ db, clock, tenancy, audit, referential, log: accessLog })
+  const dips = new DipService({
+    db,
+    audit,
+    clock,
+    ids,
+    queue,
+    storage,
+    blobs,
+    catalog,
+    access,
+    stagingRoot: join(config.home, 'staging'),
+    maxBytes: config.dipMaxBytes,
+  })
+  const requests = new RequestService({ db, audit, clock, ids, access })
   return {
     config,
     db,
@@ -280,7 +304,12 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     register,
     holds,
     elimination,
+    access,
+    dips,
+    requests,
     async close() {
+      // Buffered access events are written before the database closes: none lost on a clean stop.
+      await accessLog.close()
       await db.close()
     },
   }

@@ -4,6 +4,7 @@ import { FIXITY_QUEUE, FIXITY_SCHEDULE_QUEUE, type AuditType } from '../modules/
 import { SEAL_QUEUE } from '../modules/seal/index.js'
 import { TRANSFER_QUEUE } from '../modules/lifecycle/index.js'
 import { ELIMINATION_ANALYSIS_QUEUE, ELIMINATION_EXECUTE_QUEUE } from '../modules/elimination/index.js'
+import { DIP_QUEUE } from '../modules/access/index.js'
 import type { Container } from './container.js'
 
 /** Every job handler of the modules, registered on a worker. */
@@ -44,6 +45,12 @@ export function registerJobHandlers(worker: Worker, c: Container): Worker {
         queue: ELIMINATION_EXECUTE_QUEUE,
         leaseMs: 5 * 60_000,
         run: (payload: { tenantId: string; requestId: string }) => c.elimination.runExecution(payload),
+      })
+      .register({
+        queue: DIP_QUEUE,
+        leaseMs: 5 * 60_000,
+        run: (payload: { operationId: string; tenantId: string }, ctx) =>
+          c.dips.process(payload, (fn) => ctx.commit(fn)),
       })
       .register({
         queue: SEAL_QUEUE,

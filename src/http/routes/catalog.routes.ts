@@ -1,9 +1,10 @@
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Container } from '../../main/container.js'
 import { blobKeyFor } from '../../modules/ingest/index.js'
 import { markRepairOnBadCopy } from '../../modules/storage/index.js'
 import { AppError } from '../../platform/errors.js'
-import { tenantOf } from '../auth.js'
+import { principalOf, tenantOf } from '../auth.js'
+import type { AccessContext } from '../../modules/access/index.js'
 
 /** Parses one `bytes=a-b` range (suffix and open ranges too); null when absent, an error when unsatisfiable. */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | null {
@@ -31,8 +32,16 @@ export function parseRange(header: string | undefined, size: number): { start: n
   return { start, end }
 }
 
+/** The caller's access context: tenant (X-Tenant-Id), principal and contract (X-Access-Contract-Id). */
+export async function accessOf(req: FastifyRequest, c: Container): Promise<AccessContext> {
+  const tenant = await tenantOf(req, c.tenancy, 'archive.read')
+  const raw = req.headers['x-access-contract-id']
+  const contract = Array.isArray(raw) ? raw[0] : raw
+  return c.access.context(principalOf(req), tenant.id, contract || null)
+}
+
 export async function catalogRoutes(app: FastifyInstance, opts: { c: Container }): Promise<void> {
-  const { tenancy, catalog, storage, blobs, db } = opts.c
+  const { catalog, storage, blobs, db, access } = opts.c
 
   app.get<{
     Querystring: { q?: string; operationId?: string; parentId?: string; limit?: number; offset?: number }
@@ -55,9 +64,16 @@ export async function catalogRoutes(app: FastifyInstance, opts: { c: Container }
       },
     },
     async (req) => {
-      const tenant = await tenantOf(req, tenancy, 'archive.read')
+      const ctx = await accessOf(req, opts.c)
       const { q, ...rest } = req.query
-      return catalog.listUnits(tenant.id, { ...rest, ...(q ? { text: q } : {}) })
+      const r = await catalog.listUnits(
+        ctx.tenantId,
+        { ...rest, ...(q ? { text: q } : {}) },
+        access.visibleWhere(ctx),
+      )
+      // One event per query, not per hit.
+      access.record(ctx, 'UNIT_SEARCH', null, { query: req.query, total: r.total })
+      return r
     },
   )
 
@@ -65,8 +81,11 @@ export async function catalogRoutes(app: FastifyInstance, opts: { c: Container }
     '/units/:id',
     { schema: { tags: ['catalog'], summary: 'Une unité d’archives : métadonnées, objets, règles' } },
     async (req) => {
-      const tenant = await tenantOf(req, tenancy, 'archive.read')
-      return catalog.getUnit(tenant.id, req.params.id)
+      const ctx = await accessOf(req, opts.c)
+      const a = await access.checkUnit(ctx, req.params.id)
+      const u = await catalog.getUnit(ctx.tenantId, req.params.id)
+      access.record(ctx, 'UNIT_CONSULT', u.id, a.derogationId ? { derogationId: a.derogationId } : {})
+      return u
     },
   )
 
@@ -74,8 +93,10 @@ export async function catalogRoutes(app: FastifyInstance, opts: { c: Container }
     '/objects/:id',
     { schema: { tags: ['catalog'], summary: 'Un objet (numérique ou physique)' } },
     async (req) => {
-      const tenant = await tenantOf(req, tenancy, 'archive.read')
-      return catalog.getObject(tenant.id, req.params.id)
+      const ctx = await accessOf(req, opts.c)
+      const o = await catalog.getObject(ctx.tenantId, req.params.id)
+      await access.checkObject(ctx, o)
+      return o
     },
   )
 
@@ -88,8 +109,10 @@ export async function catalogRoutes(app: FastifyInstance, opts: { c: Container }
       },
     },
     async (req, reply) => {
-      const tenant = await tenantOf(req, tenancy, 'archive.read')
+      const ctx = await accessOf(req, opts.c)
+      const tenant = { id: ctx.tenantId }
       const o = await catalog.getObject(tenant.id, req.params.id)
+      const granted = await access.checkObject(ctx, o)
       if (!o.blobId || !o.digest || o.size === null) {
         throw new AppError(
           'OBJECT_NOT_BINARY',
@@ -105,12 +128,20 @@ export async function catalogRoutes(app: FastifyInstance, opts: { c: Container }
         ...(range ? { range } : {}),
         onBadCopy: markRepairOnBadCopy(blobs, db.kysely, tenant.id, o.blobId),
       })
+      access.record(ctx, 'OBJECT_DOWNLOAD', o.id, {
+        usage: o.usage,
+        size: o.size,
+        ...(range ? { range: `${range.start}-${range.end}` } : {}),
+        ...(granted.derogationIds.length > 0 ? { derogationIds: granted.derogationIds } : {}),
+      })
       const name = o.filename ?? `${o.id}`
       reply
         .header('content-type', o.mimeType ?? 'application/octet-stream')
         .header('accept-ranges', 'bytes')
         .header('content-disposition', `attachment; filename*=UTF-8''${encodeURIComponent(name)}`)
         .header('digest', `sha-512=${Buffer.from(o.digest, 'hex').toString('base64')}`)
+        .header('repr-digest', `sha-512=:${Buffer.from(o.digest, 'hex').toString('base64')}:`)
+        .header('etag', `"${o.digest.slice(0, 64)}"`)
       if (range) {
         reply
           .code(206)

@@ -1,7 +1,7 @@
-import { sql } from 'kysely'
+import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely'
 import { AppError } from '../../platform/errors.js'
 import { fromJson, type Db } from '../../platform/db/create-db.js'
-import type { DataObjectTable } from '../../platform/db/schema.js'
+import type { DataObjectTable, Schema } from '../../platform/db/schema.js'
 import type {
   ObjectRecord,
   RulesReader,
@@ -78,8 +78,11 @@ export class CatalogService {
   async listUnits(
     tenantId: string,
     q: { text?: string; operationId?: string; parentId?: string; limit?: number; offset?: number } = {},
+    /** Extra condition on `archive_unit` (the access module's contract and communicability filter). */
+    where?: (eb: ExpressionBuilder<Schema, 'archive_unit'>) => Expression<SqlBool>,
   ): Promise<{ total: number; results: UnitSummary[] }> {
     let base = this.k.selectFrom('archive_unit').where('archive_unit.tenant_id', '=', tenantId)
+    if (where) base = base.where(where)
     if (q.operationId) base = base.where('archive_unit.operation_id', '=', q.operationId)
     if (q.text) {
       const like = `%${q.text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`

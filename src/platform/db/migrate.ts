@@ -10,6 +10,7 @@ import { seal } from './migrations/2026-11-30T10-00_seal.js'
 import { fixity } from './migrations/2026-11-30T11-00_fixity.js'
 import { elimination } from './migrations/2026-11-30T12-00_elimination.js'
 import { lifecycle } from './migrations/2026-11-30T13-00_lifecycle.js'
+import { access } from './migrations/2026-11-30T16-00_access.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
 function allMigrations(d: DialectName): Record<string, Migration> {
@@ -23,6 +24,7 @@ function allMigrations(d: DialectName): Record<string, Migration> {
     '2026-11-30T11-00_fixity': fixity(d),
     '2026-11-30T12-00_elimination': elimination(d),
     '2026-11-30T13-00_lifecycle': lifecycle(d),
+    '2026-11-30T16-00_access': access(d),
   }
 }
 

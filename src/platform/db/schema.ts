@@ -327,6 +327,13 @@ export interface CatalogSchema {
   elimination_request_unit: EliminationRequestUnitTable
   elimination_document: EliminationDocumentTable
   elimination_tombstone: EliminationTombstoneTable
+  // access and requests modules: contract bindings, requests, derogations, DIP exports
+  access_contract_binding: AccessContractBindingTable
+  access_request: AccessRequestTable
+  access_request_unit: AccessRequestUnitTable
+  derogation: DerogationTable
+  derogation_unit: DerogationUnitTable
+  dip: DipTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -616,4 +623,78 @@ export interface LifecycleChangeTable {
   after: unknown
   reverted_by: string | null
   created_at: string
+}
+
+// ── access and requests modules (migration 2026-11-30T16-00_access) ──
+export interface AccessContractBindingTable {
+  tenant_id: string
+  principal_id: string
+  contract_id: string
+  created_at: string
+}
+
+export interface AccessRequestTable {
+  id: string
+  tenant_id: string
+  /** communication | consultation | loan */
+  kind: string
+  /** requested | approved | refused | delivered | returned */
+  state: string
+  requester_id: string
+  requester_name: string
+  /** Loans: the producing service (agency identifier) the units are lent to. */
+  service: string | null
+  motive: string | null
+  due_date: string | null
+  decided_by: string | null
+  decision_reason: string | null
+  derogation_id: string | null
+  /** [{ state, at, by, reason? }] */
+  history: unknown
+  created_at: string
+  updated_at: string
+}
+
+export interface AccessRequestUnitTable {
+  request_id: string
+  tenant_id: string
+  unit_id: string
+}
+
+export interface DerogationTable {
+  id: string
+  tenant_id: string
+  request_id: string
+  principal_id: string
+  reason: string
+  decided_by: string
+  expires_at: string
+  created_at: string
+}
+
+export interface DerogationUnitTable {
+  derogation_id: string
+  tenant_id: string
+  principal_id: string
+  unit_id: string
+  expires_at: string
+}
+
+export interface DipTable {
+  operation_id: string
+  tenant_id: string
+  /** pending | running | ready | failed */
+  state: string
+  seda_version: string
+  request: unknown
+  units: number
+  objects_total: number
+  objects_done: number
+  bytes: number
+  package_size: number | null
+  package_sha512: string | null
+  error: unknown
+  agent: string
+  created_at: string
+  updated_at: string
 }

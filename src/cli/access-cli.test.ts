@@ -1,0 +1,147 @@
+import { describe, it, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  createTestDatabase,
+  testDialects,
+  POSTGRES_SKIP_REASON,
+  type TestDatabase,
+} from '../../test/helpers/db.js'
+import { writeSipZip } from '../../test/helpers/sip.js'
+
+if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`access CLI on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
+
+const BIN = join(import.meta.dirname, '../../bin/saeh.js')
+
+for (const dialect of testDialects()) {
+  describe(`saeh request / dip / access bind (${dialect})`, () => {
+    let t: TestDatabase
+    let env: Record<string, string>
+    const saeh = (args: string[]) => {
+      const r = spawnSync(process.execPath, [BIN, ...args], {
+        env: { PATH: process.env.PATH ?? '', ...env },
+        encoding: 'utf8',
+        timeout: 120_000,
+      })
+      return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) }
+    }
+    before(async () => {
+      t = await createTestDatabase(dialect)
+      env = {
+        SAEH_HOME: join(t.dir, 'home'),
+        SAEH_DATABASE_URL: t.config.dialect === 'sqlite' ? `sqlite://${t.config.file}` : t.config.url,
+      }
+      assert.equal(saeh(['init']).code, 0)
+    })
+    after(() => t.destroy())
+
+    it('a reader asks, the archivist grants with a derogation, the reader downloads; a DIP is written', async () => {
+      const sip = await writeSipZip(join(t.dir, 'a.zip'), { physical: { id: 'P1', physicalId: 'BOITE-9' } })
+      const a = saeh(['ingest', sip, '--tenant', 'default', '--json']).json()
+      const units = saeh([
+        'unit',
+        'search',
+        '--tenant',
+        'default',
+        '--operation',
+        a.operationId,
+        '--json',
+      ]).json().results as { id: string; parentIds: string[]; objects: { id: string; kind: string }[] }[]
+      const item = units.find((u) => u.objects.some((o) => o.kind === 'binary'))!
+      const obj = item.objects[0]!.id
+      assert.equal(saeh(['user', 'create', 'lea', '--tenant', 'default', '--role', 'reader']).code, 0)
+      // Not communicable before 2049: the reader sees nothing and is refused the file with the date.
+      assert.equal(saeh(['unit', 'search', '--tenant', 'default', '--as', 'lea', '--json']).json().total, 0)
+      const refused = saeh([
+        'object',
+        'get',
+        obj,
+        '--tenant',
+        'default',
+        '--out',
+        join(t.dir, 'x'),
+        '--as',
+        'lea',
+        '--json',
+      ])
+      assert.equal(refused.code, 1)
+      assert.equal(refused.json().error.code, 'OBJECT_NOT_COMMUNICABLE')
+      assert.match(refused.json().error.details.communicableFrom, /^2049-/)
+      const r = saeh([
+        'request',
+        'create',
+        '--tenant',
+        'default',
+        '--kind',
+        'communication',
+        '--unit',
+        item.id,
+        '--as',
+        'lea',
+        '--json',
+      ]).json()
+      assert.equal(r.state, 'requested')
+      const bad = saeh(['request', 'approve', r.id, '--tenant', 'default', '--json'])
+      assert.equal(bad.code, 1)
+      assert.equal(bad.json().error.code, 'REQUEST_DEROGATION_REQUIRED')
+      assert.equal(
+        saeh(['request', 'approve', r.id, '--tenant', 'default', '--derogation-reason', 'x']).code,
+        2,
+        'a derogation needs its end',
+      )
+      const until = new Date(Date.now() + 86_400_000).toISOString()
+      const ok = saeh([
+        'request',
+        'approve',
+        r.id,
+        '--tenant',
+        'default',
+        '--derogation-reason',
+        'Thèse',
+        '--derogation-until',
+        until,
+        '--json',
+      ]).json()
+      assert.equal(ok.state, 'approved')
+      const out = join(t.dir, 'doc.pdf')
+      assert.equal(saeh(['object', 'get', obj, '--tenant', 'default', '--out', out, '--as', 'lea']).code, 0)
+      assert.ok(existsSync(out))
+      const ret = saeh(['request', 'return', r.id, '--tenant', 'default', '--json'])
+      assert.equal(ret.json().error.code, 'REQUEST_NOT_RETURNABLE')
+      assert.equal(
+        saeh(['request', 'list', '--tenant', 'default', '--as', 'lea', '--json']).json().results.length,
+        1,
+      )
+      assert.equal(saeh(['request', 'show', 'nope', '--tenant', 'default', '--json']).code, 1)
+      // DIP of the branch, written as a re-ingestable ArchiveTransfer, and re-ingested.
+      const root = units.find((u) => u.parentIds.length === 0)!
+      const dipFile = join(t.dir, 'dip.zip')
+      const d = saeh([
+        'dip',
+        'export',
+        '--tenant',
+        'default',
+        '--branch',
+        root.id,
+        '--seda',
+        '2.3',
+        '--out',
+        dipFile,
+        '--as-transfer',
+        '--json',
+      ])
+      assert.equal(d.code, 0, d.out + d.err)
+      assert.equal(d.json().state, 'ready')
+      const again = saeh(['ingest', dipFile, '--tenant', 'default', '--contract', 'IC-DEFAUT', '--json'])
+      assert.equal(again.code, 0, again.out)
+      assert.equal(saeh(['dip', 'export', '--tenant', 'default', '--json']).code, 2)
+      assert.equal(
+        saeh(['access', 'bind', 'nobody', '--tenant', 'default', '--contract', 'AC-NOPE', '--json']).json()
+          .error.code,
+        'ACCESS_CONTRACT_UNKNOWN',
+      )
+    })
+  })
+}
