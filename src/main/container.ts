@@ -14,6 +14,7 @@ import { RulesService } from '../modules/rules/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { EliminationService, HoldService, type EliminationDeps } from '../modules/elimination/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
+import { PhysicalService } from '../modules/physical/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -43,6 +44,7 @@ export interface Container {
   readonly profiles: ProfileSchemas
   readonly holds: HoldService
   readonly elimination: EliminationService
+  readonly physical: PhysicalService
   close(): Promise<void>
 }
 
@@ -128,9 +130,13 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const storage = createStorage(config.offers, { log: log.child({ component: 'storage' }) })
   const blobs = createBlobRepository({ clock })
   const profiles = new ProfileSchemas({ db, audit, referential })
+  // Physical archives: boxes for ingested PhysicalDataObjects, places in the unit view, paper elimination.
+  const physical = new PhysicalService({ db, clock, ids, audit, tenancy, rules })
+  catalog.registerPhysicalPlaces((tenantId, objectIds) => physical.placesOfObjects(tenantId, objectIds))
   const ingest = new IngestService({
     profiles,
     rules,
+    physical,
     db,
     audit,
     clock,
@@ -155,6 +161,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     blobs,
     holds,
     queue,
+    physical,
     ...(opts.eliminationFaultPoint ? { faultPoint: opts.eliminationFaultPoint } : {}),
   })
   return {
@@ -175,6 +182,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     profiles,
     holds,
     elimination,
+    physical,
     async close() {
       await db.close()
     },

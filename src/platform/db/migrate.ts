@@ -7,6 +7,7 @@ import { agencyExtra } from './migrations/2026-11-29T09-00_agency-extra.js'
 import { profileSchema } from './migrations/2026-11-29T10-00_profile-schema.js'
 import { rules } from './migrations/2026-11-30T09-00_rules.js'
 import { elimination } from './migrations/2026-11-30T12-00_elimination.js'
+import { physical } from './migrations/2026-11-30T17-00_physical.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
 function allMigrations(d: DialectName): Record<string, Migration> {
@@ -17,6 +18,7 @@ function allMigrations(d: DialectName): Record<string, Migration> {
     '2026-11-29T10-00_profile-schema': profileSchema(d),
     '2026-11-30T09-00_rules': rules(d),
     '2026-11-30T12-00_elimination': elimination(d),
+    '2026-11-30T17-00_physical': physical(d),
   }
 }
 
