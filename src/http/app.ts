@@ -13,6 +13,7 @@ import { ingestRoutes } from './routes/ingest.routes.js'
 import { catalogRoutes } from './routes/catalog.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { eliminationRoutes } from './routes/elimination.routes.js'
+import { physicalRoutes } from './routes/physical.routes.js'
 import { placeholderPage } from './web-placeholder.js'
 
 export interface HttpOptions {
@@ -108,6 +109,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(ingestRoutes, { c })
       await api.register(catalogRoutes, { c })
       await api.register(eliminationRoutes, { c })
+      await api.register(physicalRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },
