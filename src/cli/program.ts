@@ -17,6 +17,7 @@ import { importFormatReferential } from '../modules/formats/index.js'
 import { REFERENTIAL_KINDS, isReferentialKind } from '../modules/referential/index.js'
 import { AppError } from '../platform/errors.js'
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
+import { registerPhysicalCommands } from './physical.commands.js'
 
 interface GlobalOptions extends OutputOptions {
   readonly home?: string
@@ -515,6 +516,8 @@ export function buildProgram(): Command {
         )
       })
     })
+
+  registerPhysicalCommands(program, withInstance, readInputFile)
 
   return program
 }
