@@ -152,6 +152,22 @@ for (const dialect of testDialects()) {
         depthMm: 330,
       })
       await rejects(ph.updateBox(a, T, 'X1', { boxType: 'DIM20' }), 'SHELF_FULL')
+      // Two concurrent moves onto a shelf with room for one box: one wins, the other is refused.
+      const other = (
+        await ph.createLocation(a, T, { parentId: 'MAIRIE/S1/E1', code: 'T9', lengthMetres: 0.1 })
+      ).id
+      const race = await Promise.allSettled([
+        ph.moveBoxes(a, T, { boxes: ['X3'], to: other }),
+        ph.createBox(a, T, { barcode: 'X4', boxType: 'DIM10', location: other }),
+      ])
+      assert.deepEqual(race.map((r) => r.status).sort(), ['fulfilled', 'rejected'])
+      assert.equal(
+        ((race.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason as { code: string })
+          .code,
+        'SHELF_FULL',
+      )
+      assert.equal((await ph.getLocation(a, T, other)).occupancy.usedMetres, 0.1)
+      await ph.updateLocation(a, T, other, { blocked: true })
       const free = await ph.freeSpace(a, T, { metres: 0.1 })
       assert.equal(free.enough, false)
       assert.equal(free.totalFreeMetres, 0.05)
@@ -262,11 +278,13 @@ for (const dialect of testDialects()) {
       await rejects(ph.scan(a, T, inv.id, { shelf: shelf, barcodes: ['bad code'] }), 'PHYSICAL_INVALID')
       await rejects(ph.scan(a, T, inv.id, { shelf: 'nowhere', barcodes: [] }), 'LOCATION_NOT_FOUND')
       await rejects(ph.scan(w.who.reader, T, inv.id, { shelf: shelf, barcodes: [] }), 'FORBIDDEN')
-      // Nothing scanned: every box on the shelves is missing.
+      // Nothing scanned: every box on the shelves is missing (X1, X2, and the winner of the race).
       const closed = await ph.closeInventory(a, T, inv.id)
+      const placed = (await ph.listBoxes(a, T, { location: 'MAIRIE' })).results.map((b) => b.barcode)
+      assert.equal(placed.length, 3)
       assert.deepEqual(
         closed.report.missing.map((m) => m.barcode),
-        ['X1', 'X2'],
+        placed,
       )
       await rejects(ph.closeInventory(a, T, inv.id), 'INVENTORY_CLOSED')
     })

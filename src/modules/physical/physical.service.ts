@@ -855,8 +855,9 @@ export class PhysicalService {
     note: string | null,
   ): Promise<{ shelf: Node; events: OperationEvent[] }> {
     if (this.deps.db.dialect === 'postgres')
-      // Serialises the moves of a tenant: occupancy is read then written.
-      await trx.selectFrom('tenant').select('id').where('id', '=', tenantId).forUpdate().execute()
+      // Serialises the moves of a tenant (occupancy is read then written); NO KEY UPDATE does not block
+      // the foreign-key checks of other writers on the tenant row.
+      await trx.selectFrom('tenant').select('id').where('id', '=', tenantId).forNoKeyUpdate().execute()
     const tree = await this.tree(trx, tenantId)
     const shelf = this.resolveLocation(tree, target, 'to')
     if (shelf.row.is_shelf !== 1) throw PhysErrors.notShelf(shelf.row.path)
