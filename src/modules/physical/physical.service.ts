@@ -1,7 +1,16 @@
 import type { Clock } from '../../platform/clock.js'
 import type { IdSource } from '../../platform/ids.js'
 import { fromJson, toJson, type Db, type Executor } from '../../platform/db/create-db.js'
-import type { BoxTable, LocationTable } from '../../platform/db/schema.js'
+import type { Insertable } from 'kysely'
+import type {
+  ArchiveUnitTable,
+  BoxContentTable,
+  BoxTable,
+  DataObjectTable,
+  LocationTable,
+  ObjectGroupTable,
+  UnitRuleTable,
+} from '../../platform/db/schema.js'
 import type { AuditService, NewEvent, OperationEvent } from '../audit/index.js'
 import { computeEndDate } from '../ingest/index.js'
 import type { Principal, TenancyService } from '../tenancy/index.js'
@@ -818,7 +827,7 @@ export class PhysicalService {
   private async movement(
     trx: Executor,
     box: BoxTable,
-    kind: 'created' | 'moved' | 'unshelved' | 'destroyed',
+    kind: 'created' | 'moved' | 'destroyed',
     from: Node | null,
     to: Node | null,
     operationId: string,
@@ -1046,15 +1055,44 @@ export class PhysicalService {
           events.push(this.createdEvent(box, actor.id))
         }
         const units: TransferResult['units'] = []
+        // Rows go to the database in chunks as they are built.
+        const pending = {
+          object_group: [] as Insertable<ObjectGroupTable>[],
+          archive_unit: [] as Insertable<ArchiveUnitTable>[],
+          data_object: [] as Insertable<DataObjectTable>[],
+          box_content: [] as Insertable<BoxContentTable>[],
+          unit_rule: [] as Insertable<UnitRuleTable>[],
+        }
+        const flush = async (force: boolean) => {
+          if (!force && pending.archive_unit.length < 200) return
+          for (const t of [
+            'object_group',
+            'archive_unit',
+            'data_object',
+            'box_content',
+            'unit_rule',
+          ] as const) {
+            const list = pending[t]
+            if (list.length > 0)
+              await trx
+                .insertInto(t)
+                .values(list as never)
+                .execute()
+            pending[t] = []
+          }
+        }
         for (const r of rows) {
           const unitId = this.deps.ids.next()
           const groupId = this.deps.ids.next()
           const objectId = this.deps.ids.next()
           const box = boxIds.get(r.boxBarcode)!
-          await trx
-            .insertInto('object_group')
-            .values({ id: groupId, tenant_id: tenantId, operation_id: op.id, seda_id: null, created_at: now })
-            .execute()
+          pending.object_group.push({
+            id: groupId,
+            tenant_id: tenantId,
+            operation_id: op.id,
+            seda_id: null,
+            created_at: now,
+          })
           const content: Record<string, unknown> = {
             DescriptionLevel: r.descriptionLevel,
             Title: r.title,
@@ -1064,60 +1102,51 @@ export class PhysicalService {
             ...(r.endDate ? { EndDate: r.endDate } : {}),
             ...(r.producer ? { OriginatingAgency: { Identifier: r.producer } } : {}),
           }
-          await trx
-            .insertInto('archive_unit')
-            .values({
-              id: unitId,
-              tenant_id: tenantId,
-              operation_id: op.id,
-              seda_id: null,
-              title: r.title,
-              description_level: r.descriptionLevel,
-              start_date: r.startDate,
-              end_date: r.endDate,
-              originating_agency: r.producer,
-              submission_agency: r.producer,
-              object_group_id: groupId,
-              content: toJson(content),
-              management: null,
-              created_at: now,
-              updated_at: now,
-            })
-            .execute()
-          await trx
-            .insertInto('data_object')
-            .values({
-              id: objectId,
-              tenant_id: tenantId,
-              group_id: groupId,
-              operation_id: op.id,
-              seda_id: null,
-              kind: 'physical',
-              usage: 'PhysicalMaster_1',
-              blob_id: null,
-              size: null,
-              sha512: null,
-              declared_algorithm: null,
-              declared_digest: null,
-              format_puid: null,
-              format_name: null,
-              mime_type: null,
-              filename: null,
-              physical_id: r.boxBarcode,
-              metadata: toJson({ source: 'transfer-form', row: r.row, fileName }),
-              created_at: now,
-            })
-            .execute()
-          await trx
-            .insertInto('box_content')
-            .values({
-              tenant_id: tenantId,
-              object_id: objectId,
-              box_id: box.id,
-              unit_id: unitId,
-              created_at: now,
-            })
-            .execute()
+          pending.archive_unit.push({
+            id: unitId,
+            tenant_id: tenantId,
+            operation_id: op.id,
+            seda_id: null,
+            title: r.title,
+            description_level: r.descriptionLevel,
+            start_date: r.startDate,
+            end_date: r.endDate,
+            originating_agency: r.producer,
+            submission_agency: r.producer,
+            object_group_id: groupId,
+            content: toJson(content),
+            management: null,
+            created_at: now,
+            updated_at: now,
+          })
+          pending.data_object.push({
+            id: objectId,
+            tenant_id: tenantId,
+            group_id: groupId,
+            operation_id: op.id,
+            seda_id: null,
+            kind: 'physical',
+            usage: 'PhysicalMaster_1',
+            blob_id: null,
+            size: null,
+            sha512: null,
+            declared_algorithm: null,
+            declared_digest: null,
+            format_puid: null,
+            format_name: null,
+            mime_type: null,
+            filename: null,
+            physical_id: r.boxBarcode,
+            metadata: toJson({ source: 'transfer-form', row: r.row, fileName }),
+            created_at: now,
+          })
+          pending.box_content.push({
+            tenant_id: tenantId,
+            object_id: objectId,
+            box_id: box.id,
+            unit_id: unitId,
+            created_at: now,
+          })
           const ruleRow = (category: string, id: string | null, start: string | null, fa: string | null) => {
             if (id === null && fa === null) return null
             const info = id ? ruleInfo.get(id)! : null
@@ -1136,9 +1165,11 @@ export class PhysicalService {
             ruleRow('AppraisalRule', r.appraisalRule, r.appraisalStartDate, r.finalAction),
             ruleRow('AccessRule', r.accessRule, r.accessStartDate, null),
           ])
-            if (rr) await trx.insertInto('unit_rule').values(rr).execute()
+            if (rr) pending.unit_rule.push(rr)
           units.push({ row: r.row, unitId, objectId, boxId: box.id, barcode: r.boxBarcode, title: r.title })
+          await flush(false)
         }
+        await flush(true)
         await this.deps.rules.recompute(
           trx,
           tenantId,
@@ -1824,6 +1855,5 @@ export class PhysicalService {
 const MOVEMENT_LABELS: Record<string, string> = {
   created: 'enregistrée',
   moved: 'déplacée',
-  unshelved: 'retirée',
   destroyed: 'détruite',
 }

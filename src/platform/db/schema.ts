@@ -523,7 +523,7 @@ export interface BoxMovementTable {
   id: string
   tenant_id: string
   box_id: string
-  kind: 'created' | 'moved' | 'unshelved' | 'destroyed'
+  kind: 'created' | 'moved' | 'destroyed'
   from_location_id: string | null
   to_location_id: string | null
   from_path: string | null
