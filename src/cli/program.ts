@@ -21,6 +21,7 @@ import { emit, emitError, usageError, type OutputOptions } from './output.js'
 import { registerLifecycleCommands } from './lifecycle.commands.js'
 import { registerEliminationCommands } from './elimination.commands.js'
 import { registerAccessCommands } from './access.commands.js'
+import { registerPhysicalCommands } from './physical.commands.js'
 
 interface GlobalOptions extends OutputOptions {
   readonly home?: string
@@ -707,6 +708,8 @@ export function buildProgram(): Command {
   registerEliminationCommands(program, withInstance)
 
   registerAccessCommands(program, withInstance)
+  registerPhysicalCommands(program, withInstance, readInputFile)
+
   return program
 }
 

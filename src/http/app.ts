@@ -19,6 +19,7 @@ import { registerWebApp, webFallback } from './web-app.js'
 import { lifecycleRoutes } from './routes/lifecycle.routes.js'
 import { eliminationRoutes } from './routes/elimination.routes.js'
 import { accessRoutes } from './routes/access.routes.js'
+import { physicalRoutes } from './routes/physical.routes.js'
 
 export interface HttpOptions {
   /** Extra route plugins registered under /api/v1 (modules added later plug in here). */
@@ -128,6 +129,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(lifecycleRoutes, { c })
       await api.register(eliminationRoutes, { c })
       await api.register(accessRoutes, { c })
+      await api.register(physicalRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

@@ -22,6 +22,7 @@ import { EvidenceService, SealService } from '../modules/seal/index.js'
 import { ChangesService, RegisterService, TransferService } from '../modules/lifecycle/index.js'
 import { AccessLog, AccessService, DipService } from '../modules/access/index.js'
 import { RequestService } from '../modules/requests/index.js'
+import { PhysicalService } from '../modules/physical/index.js'
 import {
   createBlobRepository,
   createStorage,
@@ -61,6 +62,7 @@ export interface Container {
   readonly access: AccessService
   readonly dips: DipService
   readonly requests: RequestService
+  readonly physical: PhysicalService
   close(): Promise<void>
 }
 
@@ -152,9 +154,13 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const storage = createStorage(config.offers, { log: log.child({ component: 'storage' }) })
   const blobs = createBlobRepository({ clock })
   const profiles = new ProfileSchemas({ db, audit, referential })
+  // Physical archives: boxes for ingested PhysicalDataObjects, places in the unit view, paper elimination.
+  const physical = new PhysicalService({ db, clock, ids, audit, tenancy, rules })
+  catalog.registerPhysicalPlaces((tenantId, objectIds) => physical.placesOfObjects(tenantId, objectIds))
   const ingest = new IngestService({
     profiles,
     rules,
+    physical,
     db,
     audit,
     clock,
@@ -260,6 +266,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     blobs,
     holds,
     queue,
+    physical,
     ...(opts.eliminationFaultPoint ? { faultPoint: opts.eliminationFaultPoint } : {}),
   })
   // access: contracts enforced on every read path, batched access log, DIP exports; requests
@@ -307,6 +314,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     access,
     dips,
     requests,
+    physical,
     async close() {
       // Buffered access events are written before the database closes: none lost on a clean stop.
       await accessLog.close()

@@ -38,6 +38,17 @@ function toObject(o: DataObjectTable): UnitObject {
 export class CatalogService {
   constructor(private readonly deps: { db: Db; rules: RulesReader }) {}
 
+  private physicalPlaces:
+    | ((tenantId: string, objectIds: readonly string[]) => Promise<ReadonlyMap<string, unknown>>)
+    | null = null
+
+  /** The physical module tells where physical objects are (box and place), for the unit view. */
+  registerPhysicalPlaces(
+    fn: (tenantId: string, objectIds: readonly string[]) => Promise<ReadonlyMap<string, unknown>>,
+  ): void {
+    this.physicalPlaces = fn
+  }
+
   private get k() {
     return this.deps.db.kysely
   }
@@ -137,9 +148,14 @@ export class CatalogService {
       .executeTakeFirst()
     if (!r) throw CatalogErrors.unitNotFound(id)
     const parents = (await this.parentsOf(tenantId, [id])).get(id) ?? []
-    const objects = r.object_group_id
+    let objects = r.object_group_id
       ? ((await this.objectsOfGroups(tenantId, [r.object_group_id])).get(r.object_group_id) ?? [])
       : []
+    const physical = objects.filter((o) => o.kind === 'physical').map((o) => o.id)
+    if (physical.length > 0 && this.physicalPlaces) {
+      const places = await this.physicalPlaces(tenantId, physical)
+      objects = objects.map((o) => (o.kind === 'physical' ? { ...o, box: places.get(o.id) ?? null } : o))
+    }
     return {
       id: r.id,
       sedaId: r.seda_id,

@@ -10,6 +10,8 @@ export interface UnitObject {
   readonly digest: string | null
   readonly digestAlgorithm: 'SHA-512' | null
   readonly physicalId: string | null
+  /** Physical objects: their box and its place (physical module), when known. */
+  readonly box?: unknown
 }
 
 export interface UnitSummary {

@@ -25,6 +25,16 @@ export interface DocRequest {
   readonly endDate: string | null
 }
 
+/** A box destroyed with the units it held (physical archives). */
+export interface DestroyedBoxDoc {
+  readonly boxId: string
+  readonly barcode: string
+  readonly cote: string | null
+  readonly title: string | null
+  readonly linearMetres: number
+  readonly lastPlace: string | null
+}
+
 export interface DocVisa {
   readonly id: string
   readonly by: string
@@ -198,7 +208,12 @@ export interface CertificateData {
     objectList: readonly { id: string; sha512: string | null; size: number | null }[]
   })[]
   readonly notDestroyed: readonly { unitId: string; title: string; reason: string }[]
+  /** Boxes emptied by the destruction, which left the shelves. */
+  readonly boxes?: readonly DestroyedBoxDoc[]
 }
+
+const linearMetres = (boxes: readonly DestroyedBoxDoc[]): number =>
+  Math.round(boxes.reduce((n, b) => n + b.linearMetres * 1000, 0)) / 1000
 
 /** The machine-readable destruction certificate. */
 export function certificateJson(d: CertificateData): Record<string, unknown> {
@@ -231,6 +246,20 @@ export function certificateJson(d: CertificateData): Record<string, unknown> {
       bytes: u.bytes,
     })),
     notDestroyed: d.notDestroyed,
+    ...(d.boxes && d.boxes.length > 0
+      ? {
+          physical: {
+            boxes: d.boxes.map((b) => ({
+              barcode: b.barcode,
+              cote: b.cote,
+              title: b.title,
+              linearMetres: b.linearMetres,
+              lastPlace: b.lastPlace,
+            })),
+            linearMetres: linearMetres(d.boxes),
+          },
+        }
+      : {}),
   }
 }
 
@@ -262,6 +291,22 @@ export function certificatePdf(d: CertificateData): Promise<Buffer> {
     doc.moveDown(0.5)
     doc.font('Helvetica-Bold').text('Unités détruites')
     unitsTable(doc, d.destroyed)
+    if (d.boxes && d.boxes.length > 0) {
+      doc
+        .moveDown(0.5)
+        .fontSize(10)
+        .font('Helvetica-Bold')
+        .text(pdfText(`Boîtes détruites : ${d.boxes.length}, ${linearMetres(d.boxes)} mètres linéaires`))
+        .font('Helvetica')
+      for (const b of d.boxes)
+        doc
+          .fontSize(9)
+          .text(
+            pdfText(
+              `${b.barcode}${b.cote ? ` (cote ${b.cote})` : ''} · ${b.title ?? ''} · ${b.linearMetres} m · retirée de ${b.lastPlace ?? 'aucun emplacement'}`,
+            ),
+          )
+    }
     if (d.notDestroyed.length > 0) {
       doc.moveDown(0.5).fontSize(10).font('Helvetica-Bold').text('Unités non détruites').font('Helvetica')
       for (const n of d.notDestroyed) doc.fontSize(9).text(pdfText(`${n.title} (${n.unitId}) : ${n.reason}`))

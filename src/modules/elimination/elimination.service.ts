@@ -17,6 +17,7 @@ import {
   certificatePdf,
   destructionNotificationXml,
   type CertificateData,
+  type DestroyedBoxDoc,
   type DocRequest,
   type DocUnit,
   type DocVisa,
@@ -50,8 +51,21 @@ export interface EliminationDeps {
   readonly queue: JobQueue
   /** Days an approved request stays executable after the visa (default 90). */
   readonly validityDays?: number
+  /** Physical archives: boxes emptied by the destruction leave their shelves (docs/physical.md). */
+  readonly physical?: PhysicalEliminationHook
   /** Crash tests only: called after each unit's binaries are deleted, before its catalogue rows go. */
   readonly faultPoint?: (point: 'after-binaries', unitId: string) => void
+}
+
+/** What elimination asks of the physical module, inside its own transactions. */
+export interface PhysicalEliminationHook {
+  onObjectsDestroyed(
+    trx: Executor,
+    tenantId: string,
+    objectIds: readonly string[],
+    ctx: { requestId: string; visaId: string | null; operationId: string },
+  ): Promise<void>
+  destroyedBoxes(trx: Executor, tenantId: string, operationId: string): Promise<readonly DestroyedBoxDoc[]>
 }
 
 /** The state of a unit that a request freezes (its digest is compared before the visa and the action). */
@@ -1283,6 +1297,13 @@ export class EliminationService {
           })
           .onConflict((oc) => oc.column('unit_id').doNothing())
           .execute()
+        const physicalIds = snap.objects.filter((o) => o.kind === 'physical').map((o) => o.id)
+        if (physicalIds.length > 0 && this.deps.physical)
+          await this.deps.physical.onObjectsDestroyed(trx, tenantId, physicalIds, {
+            requestId: id,
+            visaId: r.visa_id,
+            operationId: opId,
+          })
         await this.deleteCatalogue(trx, tenantId, unitId, snap)
         await trx
           .updateTable('elimination_request_unit')
@@ -1380,9 +1401,13 @@ export class EliminationService {
         objectList: s.objects.map((o) => ({ id: o.id, sha512: o.sha512, size: o.size })),
       }
     })
+    const boxes = this.deps.physical
+      ? await this.deps.physical.destroyedBoxes(k, tenantId, r.execution_operation_id!)
+      : []
     const data: CertificateData = {
       request: doc,
       visa,
+      boxes,
       operationId: r.execution_operation_id!,
       executedAt: now,
       executedBy: r.executed_by ?? 'system',
@@ -1436,6 +1461,12 @@ export class EliminationService {
         notDestroyed: data.notDestroyed.length,
         objects: destroyed.reduce((n, u) => n + u.objects, 0),
         bytes: destroyed.reduce((n, u) => n + u.bytes, 0),
+        ...(boxes.length > 0
+          ? {
+              boxes: boxes.length,
+              linearMetres: Math.round(boxes.reduce((n, b) => n + b.linearMetres * 1000, 0)) / 1000,
+            }
+          : {}),
       }
       await trx
         .updateTable('elimination_request')
@@ -1717,6 +1748,7 @@ function toAnalysisUnit(e: Evaluated): AnalysisUnit {
     status: e.reasons.length === 0 ? 'DESTROY' : 'CONFLICT',
     reasons: e.reasons,
     objects: s.objects.length,
+    physicalObjects: s.objects.filter((o) => o.kind === 'physical').length,
     bytes: s.objects.reduce((n, o) => n + (o.size ?? 0), 0),
   }
 }

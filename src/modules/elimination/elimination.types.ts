@@ -31,6 +31,8 @@ export interface AnalysisUnit {
   readonly status: 'DESTROY' | 'CONFLICT'
   readonly reasons: readonly ConflictReason[]
   readonly objects: number
+  /** Of which physical objects (paper in boxes). */
+  readonly physicalObjects: number
   readonly bytes: number
 }
 

@@ -62,6 +62,10 @@ export interface IngestDeps {
   readonly profiles?: ProfileSchemas
   /** Materialises the new units' effective rules in the transaction that creates them. */
   readonly rules: { recompute(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<unknown> }
+  /** Physical archives: puts the new PhysicalDataObjects into boxes, in the same transaction. */
+  readonly physical?: {
+    onIngestCommitted(trx: Executor, tenantId: string, operationId: string, agent: string): Promise<void>
+  }
   /** Crash tests only: called at named points of the pipeline (a test kills the process there). */
   readonly faultPoint?: (
     point: 'after-sanity' | 'mid-storage' | 'after-storage-commit' | 'after-db-commit',
@@ -1053,6 +1057,8 @@ export class IngestService {
         tenant,
         [...plan.units.values()].filter((u) => !u.management?.updateOperation).map((u) => unitSys.get(u.id)!),
       )
+      if (physical > 0 && this.deps.physical)
+        await this.deps.physical.onIngestCommitted(trx, tenant, ctx.op, ctx.req.agent)
       await this.finish(trx, ctx, status, atr, {
         units: unitCount,
         objects: binaries,

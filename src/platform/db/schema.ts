@@ -334,6 +334,15 @@ export interface CatalogSchema {
   derogation: DerogationTable
   derogation_unit: DerogationUnitTable
   dip: DipTable
+  // physical module: locations, box types, boxes, content, movements, inventories
+  location_scheme: LocationSchemeTable
+  location: LocationTable
+  box_type: BoxTypeTable
+  box: BoxTable
+  box_content: BoxContentTable
+  box_movement: BoxMovementTable
+  inventory: InventoryTable
+  inventory_scan: InventoryScanTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -697,4 +706,105 @@ export interface DipTable {
   agent: string
   created_at: string
   updated_at: string
+}
+
+// ── physical module: physical archives (migration 2026-11-30T17-00_physical) ─────────────────────────
+// Lengths are integer millimetres.
+
+export interface LocationSchemeTable {
+  tenant_id: string
+  /** JSON array of the level names, from the root level down. */
+  level_names: unknown
+  updated_at: string
+}
+
+export interface LocationTable {
+  id: string
+  tenant_id: string
+  parent_id: string | null
+  depth: number
+  code: string
+  name: string | null
+  /** Codes from the root, joined by '/': unique per tenant. */
+  path: string
+  is_shelf: number
+  length_mm: number | null
+  fire_rated: number
+  climate_controlled: number
+  reserved: number
+  blocked: number
+  created_at: string
+  updated_at: string
+}
+
+export interface BoxTypeTable {
+  tenant_id: string
+  id: string
+  name: string
+  width_mm: number
+  height_mm: number
+  depth_mm: number
+  footprint_mm: number
+  created_at: string
+}
+
+export interface BoxTable {
+  id: string
+  tenant_id: string
+  barcode: string
+  cote: string | null
+  title: string | null
+  producer: string | null
+  box_type_id: string | null
+  footprint_mm: number | null
+  location_id: string | null
+  status: 'active' | 'destroyed'
+  operation_id: string
+  created_at: string
+  updated_at: string
+}
+
+export interface BoxContentTable {
+  tenant_id: string
+  object_id: string
+  box_id: string
+  unit_id: string | null
+  created_at: string
+}
+
+export interface BoxMovementTable {
+  id: string
+  tenant_id: string
+  box_id: string
+  kind: 'created' | 'moved' | 'destroyed'
+  from_location_id: string | null
+  to_location_id: string | null
+  from_path: string | null
+  to_path: string | null
+  operation_id: string
+  agent: string
+  note: string | null
+  at: string
+}
+
+export interface InventoryTable {
+  id: string
+  tenant_id: string
+  label: string
+  status: 'open' | 'closed'
+  shelf_ids: unknown
+  report: unknown
+  created_by: string
+  created_at: string
+  closed_by: string | null
+  closed_at: string | null
+}
+
+export interface InventoryScanTable {
+  inventory_id: string
+  tenant_id: string
+  shelf_id: string
+  barcode: string
+  agent: string
+  scanned_at: string
 }

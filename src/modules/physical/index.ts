@@ -1,0 +1,6 @@
+export { PhysicalService, type PhysicalDeps } from './physical.service.js'
+export { PhysErrors } from './errors.js'
+export { boxLabelsPdf, shelfListPdf, type LabelSymbology } from './labels.js'
+export { FORM_COLUMNS, REQUIRED_COLUMNS } from './transfer-form.js'
+export { DEFAULT_LEVELS } from './tree.js'
+export * from './physical.types.js'

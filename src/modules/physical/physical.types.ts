@@ -1,0 +1,144 @@
+export interface LocationView {
+  readonly id: string
+  readonly parentId: string | null
+  readonly code: string
+  readonly name: string | null
+  /** Codes from the root, joined by '/'. */
+  readonly path: string
+  /** The level's name (configurable per tenant). */
+  readonly level: string
+  readonly depth: number
+  readonly shelf: boolean
+  readonly lengthMetres: number | null
+  /** As set on this location. */
+  readonly properties: LocationProperties
+  /** In force: this location's or any ancestor's. */
+  readonly effective: LocationProperties
+  /** Over the shelves at or below this location. */
+  readonly occupancy: {
+    readonly capacityMetres: number
+    readonly usedMetres: number
+    readonly freeMetres: number
+    readonly boxes: number
+    readonly ratio: number
+  }
+}
+
+export interface LocationProperties {
+  readonly fireRated: boolean
+  readonly climateControlled: boolean
+  readonly reserved: boolean
+  readonly blocked: boolean
+}
+
+export interface FreeSpaceAnswer {
+  readonly neededMetres: number
+  readonly boxType: string | null
+  readonly boxes: number | null
+  readonly near: string | null
+  /** False when all the free space that fits the criteria is not enough. */
+  readonly enough: boolean
+  readonly totalFreeMetres: number
+  /** Nearest first; each place is one shelf, or several when no single shelf has room. */
+  readonly places: {
+    readonly shelves: {
+      readonly id: string
+      readonly path: string
+      readonly freeMetres: number
+      readonly takeMetres: number
+      readonly boxes?: number
+      readonly distance?: number
+    }[]
+    readonly totalMetres: number
+  }[]
+}
+
+export interface BoxView {
+  readonly id: string
+  readonly barcode: string
+  readonly cote: string | null
+  readonly title: string | null
+  readonly producer: string | null
+  readonly boxType: string | null
+  readonly linearMetres: number | null
+  readonly status: 'active' | 'destroyed'
+  readonly place: { readonly id: string; readonly path: string | null } | null
+  readonly operationId: string
+  readonly createdAt: string
+}
+
+export interface TransferResult {
+  readonly operationId: string
+  readonly units: {
+    readonly row: number
+    readonly unitId: string
+    readonly objectId: string
+    readonly boxId: string
+    readonly barcode: string
+    readonly title: string
+  }[]
+  readonly boxes: { readonly id: string; readonly barcode: string; readonly cote: string | null }[]
+  readonly linearMetres: number
+}
+
+export interface ObjectPlace {
+  readonly box: {
+    readonly id: string
+    readonly barcode: string
+    readonly cote: string | null
+    readonly status: string
+    readonly linearMetres: number | null
+  }
+  readonly place: {
+    readonly id: string
+    readonly path: string
+    readonly levels: { readonly level: string; readonly code: string; readonly name: string | null }[]
+  } | null
+}
+
+export interface DestroyedBox {
+  readonly boxId: string
+  readonly barcode: string
+  readonly cote: string | null
+  readonly title: string | null
+  readonly linearMetres: number
+  readonly lastPlace: string | null
+}
+
+export interface InventoryReport {
+  readonly shelves: number
+  readonly expected: number
+  readonly found: { barcode: string; cote: string | null; shelf: string }[]
+  readonly missing: { barcode: string; cote: string | null; expectedAt: string }[]
+  readonly misplaced: { barcode: string; cote: string | null; expectedAt: string | null; foundAt: string[] }[]
+  readonly unexpected: { barcode: string; foundAt: string[]; reason: 'unknown' | 'destroyed' | 'no-place' }[]
+}
+
+export interface InventoryView {
+  readonly id: string
+  readonly label: string
+  readonly status: 'open' | 'closed'
+  readonly shelves: { readonly id: string; readonly path: string | null }[]
+  readonly scanned: number
+  readonly createdBy: string
+  readonly createdAt: string
+  readonly closedBy: string | null
+  readonly closedAt: string | null
+  /** Live while open, frozen at closing. */
+  readonly report: InventoryReport
+}
+
+export interface Statistics {
+  readonly byProducer: { producer: string | null; boxes: number; linearMetres: number }[]
+  readonly byFinalAction: { finalAction: string; boxes: number; linearMetres: number }[]
+  readonly byLocation: {
+    id: string
+    path: string
+    level: string
+    capacityMetres: number
+    usedMetres: number
+    freeMetres: number
+    boxes: number
+  }[]
+  readonly unplaced: { boxes: number; linearMetres: number }
+}
