@@ -12,6 +12,7 @@ import { referentialRoutes } from './routes/referential.routes.js'
 import { ingestRoutes } from './routes/ingest.routes.js'
 import { catalogRoutes } from './routes/catalog.routes.js'
 import { rulesRoutes } from './routes/rules.routes.js'
+import { searchRoutes } from './routes/search.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { placeholderPage } from './web-placeholder.js'
 
@@ -108,6 +109,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(ingestRoutes, { c })
       await api.register(catalogRoutes, { c })
       await api.register(rulesRoutes, { c })
+      await api.register(searchRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

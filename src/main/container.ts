@@ -14,6 +14,7 @@ import { RulesService } from '../modules/rules/index.js'
 import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/ingest/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import { ExportService } from '../modules/export/index.js'
+import { SearchService } from '../modules/search/index.js'
 import { blobKeyFor } from '../modules/ingest/index.js'
 import { VERSION } from './version.js'
 import {
@@ -44,6 +45,7 @@ export interface Container {
   readonly ingest: IngestService
   readonly profiles: ProfileSchemas
   readonly exports: ExportService
+  readonly search: SearchService
   close(): Promise<void>
 }
 
@@ -74,6 +76,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const referential = new ReferentialService({ db, audit, clock })
   const rules = new RulesService({ db, clock, referential })
   const catalog = new CatalogService({ db, rules })
+  const search = new SearchService({ db, clock, catalog })
   // A changed rule recomputes the end dates of the units using it, in the import's operation.
   referential.registerChangeHook('rules', (trx, tenantId, ids, agent) =>
     rules.onRulesChanged(trx, tenantId, ids, agent),
@@ -130,6 +133,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const ingest = new IngestService({
     profiles,
     rules,
+    search,
     db,
     audit,
     clock,
@@ -143,7 +147,15 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     stagingRoot: join(config.home, 'staging'),
     ...(opts.ingestFaultPoint ? { faultPoint: opts.ingestFaultPoint } : {}),
   })
-  const exports = new ExportService({ db, storage, audit, clock, version: VERSION, keyFor: blobKeyFor })
+  const exports = new ExportService({
+    db,
+    storage,
+    audit,
+    clock,
+    version: VERSION,
+    keyFor: blobKeyFor,
+    reindex: (trx, tenantId) => search.reindexTenant(trx, tenantId),
+  })
   return {
     config,
     db,
@@ -161,6 +173,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     ingest,
     profiles,
     exports,
+    search,
     async close() {
       await db.close()
     },

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import type { Container } from '../../main/container.js'
 import { blobKeyFor } from '../../modules/ingest/index.js'
 import { markRepairOnBadCopy } from '../../modules/storage/index.js'
+import { parseSearchParams } from '../../modules/search/index.js'
 import { AppError } from '../../platform/errors.js'
 import { tenantOf } from '../auth.js'
 
@@ -32,32 +33,21 @@ export function parseRange(header: string | undefined, size: number): { start: n
 }
 
 export async function catalogRoutes(app: FastifyInstance, opts: { c: Container }): Promise<void> {
-  const { tenancy, catalog, storage, blobs, db } = opts.c
+  const { tenancy, catalog, storage, blobs, db, search } = opts.c
 
-  app.get<{
-    Querystring: { q?: string; operationId?: string; parentId?: string; limit?: number; offset?: number }
-  }>(
+  app.get<{ Querystring: Record<string, unknown> }>(
     '/units',
     {
       schema: {
         tags: ['catalog'],
-        summary: 'Recherche d’unités d’archives (texte du titre, entrée, parent)',
-        querystring: {
-          type: 'object',
-          properties: {
-            q: { type: 'string', maxLength: 500 },
-            operationId: { type: 'string' },
-            parentId: { type: 'string' },
-            limit: { type: 'integer', minimum: 1, maximum: 1000 },
-            offset: { type: 'integer', minimum: 0 },
-          },
-        },
+        summary:
+          'Recherche d’unités d’archives : texte intégral, filtres, facettes, tri, curseur (docs/search.md)',
+        querystring: { type: 'object', additionalProperties: true },
       },
     },
     async (req) => {
       const tenant = await tenantOf(req, tenancy, 'archive.read')
-      const { q, ...rest } = req.query
-      return catalog.listUnits(tenant.id, { ...rest, ...(q ? { text: q } : {}) })
+      return search.search(tenant.id, parseSearchParams(req.query))
     },
   )
 

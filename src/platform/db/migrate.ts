@@ -6,6 +6,7 @@ import { catalog } from './migrations/2026-11-28T16-00_catalog.js'
 import { agencyExtra } from './migrations/2026-11-29T09-00_agency-extra.js'
 import { profileSchema } from './migrations/2026-11-29T10-00_profile-schema.js'
 import { rules } from './migrations/2026-11-30T09-00_rules.js'
+import { search } from './migrations/2026-11-30T15-00_search.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
 function allMigrations(d: DialectName): Record<string, Migration> {
@@ -15,6 +16,7 @@ function allMigrations(d: DialectName): Record<string, Migration> {
     '2026-11-29T09-00_agency-extra': agencyExtra(d),
     '2026-11-29T10-00_profile-schema': profileSchema(d),
     '2026-11-30T09-00_rules': rules(d),
+    '2026-11-30T15-00_search': search(d),
   }
 }
 

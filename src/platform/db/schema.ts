@@ -289,6 +289,9 @@ export interface CatalogSchema {
   unit_effective_property: UnitEffectivePropertyTable
   unit_lifecycle: UnitLifecycleTable
   rule_extra: RuleExtraTable
+  // search module: the search index (migration 2026-11-30T15-00_search)
+  unit_search: UnitSearchTable
+  unit_search_format: UnitSearchFormatTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -346,4 +349,33 @@ export interface RuleExtraTable {
   preset: string
   data: unknown
   updated_at: string
+}
+
+// ── search module: the search index (migration 2026-11-30T15-00_search) ──────────────────────────────
+
+/** One row per indexed unit: filter, sort and facet columns (the text is in unit_fts / tsv). */
+export interface UnitSearchTable {
+  /** Integer key: the FTS5 rowid on SQLite, an identity on PostgreSQL; the keyset tie-breaker. */
+  rid: Generated<number>
+  unit_id: string
+  tenant_id: string
+  /** Folded (lower case, no accents) title, for sorting. */
+  title_key: string
+  level: string | null
+  producer: string | null
+  start_date: string | null
+  end_date: string | null
+  /** start_date, else end_date, else '~' (sorts after every date). */
+  sort_date: string
+  operation_id: string
+  has_digital: number
+  has_physical: number
+  is_root: number
+  created_at: string
+}
+
+export interface UnitSearchFormatTable {
+  tenant_id: string
+  rid: number
+  puid: string
 }
