@@ -215,6 +215,7 @@ export class SearchService {
           r.hasDigital ? 1 : 0,
           r.hasPhysical ? 1 : 0,
           r.isRoot ? 1 : 0,
+          [...new Set(r.formats)].sort().join(','),
           r.createdAt,
         ].map((v) => sql`${v}`)
         if (this.pg) {
@@ -228,7 +229,7 @@ export class SearchService {
       })
       const cols = sql.raw(
         'unit_id, tenant_id, title_key, level, producer, start_date, end_date, sort_date, operation_id, ' +
-          `has_digital, has_physical, is_root, created_at${this.pg ? ', tsv' : ''}`,
+          `has_digital, has_physical, is_root, formats, created_at${this.pg ? ', tsv' : ''}`,
       )
       const inserted = await sql<{ rid: number; unit_id: string }>`insert into unit_search (${cols})
         values ${sql.join(values)} returning rid, unit_id`.execute(trx)
@@ -518,8 +519,8 @@ export class SearchService {
   }
 
   /**
-   * Facet counts over the whole matching set, in two queries: one GROUP BY over the small columns
-   * (producer × level × final action × kind × communicability, folded here) and one over formats.
+   * Facet counts over the whole matching set in one pass: a GROUP BY over the small columns (producer ×
+   * level × final action × kind × formats × communicability), folded here into one list per facet.
    */
   private async facets(
     from: RawBuilder<unknown>,
@@ -535,12 +536,11 @@ export class SearchService {
       fa: string | null
       hd: number
       hp: number
+      fm: string
       cm: string
       n: number
     }>`select s.producer as p, s.level as lv, l.final_action as fa, s.has_digital as hd, s.has_physical as hp,
-        ${comm} as cm, count(*) as n from ${from} where ${W} group by 1, 2, 3, 4, 5, 6`.execute(this.k)
-    const fm = await sql<{ puid: string; n: number }>`select f.puid as puid, count(*) as n from ${from}
-      join unit_search_format f on f.rid = s.rid where ${W} group by f.puid order by 2 desc, 1 limit ${FACET_TOP}`.execute(
+        s.formats as fm, ${comm} as cm, count(*) as n from ${from} where ${W} group by 1, 2, 3, 4, 5, 6, 7`.execute(
       this.k,
     )
     const acc = {
@@ -549,6 +549,7 @@ export class SearchService {
       finalAction: new Map<string, number>(),
       kind: new Map<string, number>(),
       communicability: new Map<string, number>(),
+      format: new Map<string, number>(),
     }
     const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n)
     let total = 0
@@ -562,6 +563,7 @@ export class SearchService {
       if (Number(r.hp) === 1) add(acc.kind, 'physical', n)
       if (Number(r.hd) !== 1 && Number(r.hp) !== 1) add(acc.kind, 'none', n)
       add(acc.communicability, r.cm, n)
+      if (r.fm) for (const p of r.fm.split(',')) add(acc.format, p, n)
     }
     const buckets = (m: Map<string, number>): FacetBucket[] =>
       [...m]
@@ -574,7 +576,7 @@ export class SearchService {
         producer: buckets(acc.producer),
         level: buckets(acc.level),
         finalAction: buckets(acc.finalAction),
-        format: fm.rows.map((r) => ({ value: r.puid, count: Number(r.n) })),
+        format: buckets(acc.format),
         kind: buckets(acc.kind),
         communicability: buckets(acc.communicability),
       },

@@ -371,6 +371,8 @@ export interface UnitSearchTable {
   has_digital: number
   has_physical: number
   is_root: number
+  /** The objects' PUIDs, sorted, comma-separated ('' when none): counted by the format facet. */
+  formats: string
   created_at: string
 }
 

@@ -27,6 +27,8 @@ export const search = (d: DialectName): Migration => ({
       .addColumn('has_digital', 'integer', (c) => c.notNull())
       .addColumn('has_physical', 'integer', (c) => c.notNull())
       .addColumn('is_root', 'integer', (c) => c.notNull())
+      // the objects' format PUIDs, sorted, comma-separated ('' when none): the format facet's column
+      .addColumn('formats', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
       .execute()
     if (d === 'postgres') await sql`alter table unit_search add column tsv tsvector not null`.execute(db)
