@@ -41,10 +41,23 @@ export interface SearchDeps {
   readonly db: Db
   readonly clock: Clock
   readonly catalog: { summaries(tenantId: string, ids: readonly string[]): Promise<UnitSummary[]> }
+  /** Largest matching set read in one pass (default SMALL_SET); tests lower it to cover both paths. */
+  readonly onePassLimit?: number
 }
 
 const MAX_BODY = 200_000
 const FACET_TOP = 50
+/** A matching set up to this size is read in one pass (page, total and facets together). */
+const SMALL_SET = 5000
+
+interface FacetRow {
+  lv: string | null
+  fa: string | null
+  hd: number
+  hp: number
+  fm: string
+  cm: string
+}
 /** Relevance weights: a hit in the title counts ten times a hit elsewhere (SQLite bm25). */
 const TITLE_WEIGHT = 10
 
@@ -81,6 +94,9 @@ export class SearchService {
 
   private get k() {
     return this.deps.db.kysely
+  }
+  private get onePass() {
+    return this.deps.onePassLimit ?? SMALL_SET
   }
   private get pg() {
     return this.deps.db.dialect === 'postgres'
@@ -443,6 +459,7 @@ export class SearchService {
       throw SearchErrors.badValue('sort', 'relevance', 'texte requis')
 
     let from: RawBuilder<unknown>
+    let drivenBy: 'parent' | 'branch' | undefined
     let score: RawBuilder<unknown> = sql`0`
     const where: RawBuilder<unknown>[] = [sql`s.tenant_id = ${tenantId}`]
     if (positive) {
@@ -456,13 +473,28 @@ export class SearchService {
         where.push(sql`unit_fts match ${this.ftsMatch(input.terms)}`)
         score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0)`
       }
+    } else if (input.filters.parent) {
+      // children: driven by the parent's links (CROSS JOIN fixes SQLite's join order), not by a scan
+      // of the sort index filtered by IN
+      from = sql`unit_parent tp cross join unit_search s`
+      where.push(sql`tp.tenant_id = ${tenantId}`, sql`tp.parent_id = ${input.filters.parent}`)
+      where.push(sql`s.unit_id = tp.unit_id`)
+      drivenBy = 'parent'
+    } else if (input.filters.branch) {
+      from = sql`${this.descendants(tenantId, [input.filters.branch])} tb cross join unit_search s`
+      where.push(sql`s.unit_id = tb.id`)
+      drivenBy = 'branch'
     } else {
       from = sql`unit_search s`
     }
-    from = sql`${from} left join unit_lifecycle l on l.unit_id = s.unit_id`
-    where.push(...this.filterWhere(tenantId, input.filters, internal))
+    const f = input.filters
+    const needLife = !!(f.finalAction || f.appraisalEnd || f.communicable || visibility?.communicableOnly)
+    const withLife = sql`${from} left join unit_lifecycle l on l.unit_id = s.unit_id`
+    const filters = drivenBy ? { ...f, [drivenBy]: undefined } : f
+    where.push(...this.filterWhere(tenantId, filters, internal))
     where.push(...this.visibilityWhere(tenantId, visibility))
     const W = sql.join(where, sql` and `)
+    from = needLife ? withLife : from
 
     const { key, desc } = this.sortKey(input.sort)
     let keyset: RawBuilder<unknown> = sql`1 = 1`
@@ -473,19 +505,61 @@ export class SearchService {
         : sql`(${key}, s.rid) > (${cv}, ${cursor.r})`
     }
     const dir = sql.raw(desc ? 'desc' : 'asc')
-    const page = await sql<{ rid: number; unit_id: string; producer: string | null; k: string | number }>`
-      select s.rid, s.unit_id, s.producer, ${key} as k
-      from (select s.rid, s.unit_id, s.producer, s.title_key, s.sort_date, s.created_at, ${score} as score
-        from ${from} where ${W}) s
-      where ${keyset}
-      order by ${key} ${dir}, s.rid ${dir} limit ${limit + 1} offset ${cursor ? 0 : input.offset}`.execute(
-      this.k,
-    )
-    // `score` is computed in the inner select so that the outer order and keyset can name it.
-    const rows = page.rows.slice(0, limit)
+    type PageRow = { rid: number; unit_id: string; producer: string | null; k: string | number }
+    let pageRows: PageRow[] | undefined
+    let total: number | undefined
+    let facets: SearchFacets | undefined
+    if (input.facets) {
+      // One pass when the matching set is small: every matching unit, in page order, with its facet
+      // columns; facets, total and the page come from it. A larger set: its first SMALL_SET rows still
+      // give the first page(s), and the facets take one GROUP BY pass.
+      const all = await sql<PageRow & FacetRow>`
+        select s.rid, s.unit_id, s.producer, s.lv, s.fa, s.hd, s.hp, s.fm, s.cm, ${key} as k
+        from (select s.rid, s.unit_id, s.producer, s.level as lv, l.final_action as fa, s.has_digital as hd,
+            s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
+            s.title_key, s.sort_date, s.created_at, ${score} as score
+          from ${withLife} where ${W}) s
+        order by ${key} ${dir}, s.rid ${dir} limit ${this.onePass + 1}`.execute(this.k)
+      const complete = all.rows.length <= this.onePass
+      let start: number | undefined = cursor ? undefined : input.offset
+      if (cursor) {
+        const i = all.rows.findIndex(
+          (r) => Number(r.rid) === cursor.r && (typeof r.k === 'string' ? r.k : Number(r.k)) === cursor.k,
+        )
+        if (i >= 0) start = i + 1
+      }
+      if (start !== undefined && (complete || start + limit + 1 <= all.rows.length)) {
+        pageRows = all.rows.slice(start, start + limit + 1)
+      }
+      if (complete) {
+        total = all.rows.length
+        facets = this.foldFacets(all.rows.map((r) => ({ ...r, p: r.producer, n: 1 }))).facets
+      } else {
+        const r = await this.facets(withLife, W)
+        total = r.total
+        facets = r.facets
+      }
+    }
+    if (!pageRows) {
+      // `score` is computed in the inner select so that the outer order and keyset can name it.
+      const page = await sql<PageRow>`
+        select s.rid, s.unit_id, s.producer, ${key} as k
+        from (select s.rid, s.unit_id, s.producer, s.title_key, s.sort_date, s.created_at, ${score} as score
+          from ${from} where ${W}) s
+        where ${keyset}
+        order by ${key} ${dir}, s.rid ${dir} limit ${limit + 1} offset ${cursor ? 0 : input.offset}`.execute(
+        this.k,
+      )
+      pageRows = page.rows
+    }
+    if (total === undefined) {
+      const c = await sql<{ n: number }>`select count(*) as n from ${from} where ${W}`.execute(this.k)
+      total = Number(c.rows[0]?.n ?? 0)
+    }
+    const rows = pageRows.slice(0, limit)
     const last = rows[rows.length - 1]
     const nextCursor =
-      page.rows.length > limit && last
+      pageRows.length > limit && last
         ? Buffer.from(
             JSON.stringify({
               k: typeof last.k === 'string' ? last.k : Number(last.k),
@@ -494,17 +568,6 @@ export class SearchService {
             }),
           ).toString('base64url')
         : null
-
-    let total: number
-    let facets: SearchFacets | undefined
-    if (input.facets) {
-      const f = await this.facets(from, W)
-      total = f.total
-      facets = f.facets
-    } else {
-      const c = await sql<{ n: number }>`select count(*) as n from ${from} where ${W}`.execute(this.k)
-      total = Number(c.rows[0]?.n ?? 0)
-    }
     const summaries = await this.deps.catalog.summaries(
       tenantId,
       rows.map((r) => r.unit_id),
@@ -526,23 +589,23 @@ export class SearchService {
     from: RawBuilder<unknown>,
     W: RawBuilder<unknown>,
   ): Promise<{ total: number; facets: SearchFacets }> {
-    const today = this.today()
-    const comm = sql`case when l.unit_id is null then 'unknown'
-      when ${this.commNow(today)} then 'communicable'
-      when l.communicability = 'date' then 'notYet' else l.communicability end`
-    const g = await sql<{
-      p: string | null
-      lv: string | null
-      fa: string | null
-      hd: number
-      hp: number
-      fm: string
-      cm: string
-      n: number
-    }>`select s.producer as p, s.level as lv, l.final_action as fa, s.has_digital as hd, s.has_physical as hp,
-        s.formats as fm, ${comm} as cm, count(*) as n from ${from} where ${W} group by 1, 2, 3, 4, 5, 6, 7`.execute(
-      this.k,
-    )
+    const g = await sql<FacetRow & { p: string | null; n: number }>`select s.producer as p, s.level as lv,
+        l.final_action as fa, s.has_digital as hd, s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
+        count(*) as n from ${from} where ${W} group by 1, 2, 3, 4, 5, 6, 7`.execute(this.k)
+    return this.foldFacets(g.rows)
+  }
+
+  /** The communicability facet's bucket of a unit (l = its unit_lifecycle row, maybe absent). */
+  private commCase(): RawBuilder<unknown> {
+    return sql`(case when l.unit_id is null then 'unknown'
+      when ${this.commNow(this.today())} then 'communicable'
+      when l.communicability = 'date' then 'notYet' else l.communicability end)`
+  }
+
+  private foldFacets(rows: readonly (FacetRow & { p: string | null; n: number })[]): {
+    total: number
+    facets: SearchFacets
+  } {
     const acc = {
       producer: new Map<string, number>(),
       level: new Map<string, number>(),
@@ -553,7 +616,7 @@ export class SearchService {
     }
     const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n)
     let total = 0
-    for (const r of g.rows) {
+    for (const r of rows) {
       const n = Number(r.n)
       total += n
       add(acc.producer, r.p ?? 'none', n)

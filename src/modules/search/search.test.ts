@@ -11,7 +11,7 @@ import { toJson } from '../../platform/db/create-db.js'
 import { isAppError } from '../../platform/errors.js'
 import { SYSTEM_PRINCIPAL } from '../tenancy/index.js'
 import type { Container } from '../../main/container.js'
-import { parseSearchParams, type SearchResult, type Visibility } from './index.js'
+import { parseSearchParams, SearchService, type SearchResult, type Visibility } from './index.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`search on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
 
@@ -333,6 +333,29 @@ for (const dialect of testDialects()) {
       const none = await search({ facets: 'false' })
       assert.equal(none.facets, undefined)
       assert.equal(none.total, 6)
+    })
+
+    it('gives the same pages, totals and facets in one pass and in two (large matching sets)', async () => {
+      const twoPass = new SearchService({ db: c.db, clock: c.clock, catalog: c.catalog, onePassLimit: 1 })
+      for (const params of [
+        { q: 'deliberation', limit: '1' },
+        { q: 'naiss*', sort: 'title', limit: '1' },
+        { sort: 'title', limit: '2' },
+        { sort: '-created', limit: '4', offset: '1' },
+        { producer: 'PROD-A,PROD-B', kind: 'digital', limit: '1' },
+      ] as Record<string, string>[]) {
+        let cursor: string | undefined
+        let pages = 0
+        do {
+          const p: Record<string, string> = { ...params, ...(cursor ? { cursor } : {}) }
+          if (cursor) delete p.offset
+          const a = await search(p)
+          const b = await twoPass.search('default', parseSearchParams(p))
+          assert.deepEqual(b, a, JSON.stringify(p))
+          cursor = a.nextCursor ?? undefined
+          pages++
+        } while (cursor && pages < 10)
+      }
     })
 
     it('keeps the INTERFACES §3 shape and ranks title hits first', async () => {
