@@ -17,6 +17,7 @@ import { importFormatReferential } from '../modules/formats/index.js'
 import { REFERENTIAL_KINDS, isReferentialKind } from '../modules/referential/index.js'
 import { AppError } from '../platform/errors.js'
 import { AUDIT_TYPES, type AuditReport, type AuditType } from '../modules/fixity/index.js'
+import { parseSearchParams, SearchErrors, MAX_PAGE } from '../modules/search/index.js'
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
 import { registerLifecycleCommands } from './lifecycle.commands.js'
 import { registerEliminationCommands } from './elimination.commands.js'
@@ -365,26 +366,136 @@ export function buildProgram(): Command {
     })
   unit
     .command('search [query]')
-    .description('recherche d’unités (texte du titre)')
+    .description(
+      'recherche d’unités : texte (mots, "expressions", préfixe*, -exclusion, champ:valeur), filtres, facettes (docs/search.md)',
+    )
     .requiredOption('--tenant <id>', 'service d’archives')
+    .option('--producer <ids>', 'services producteurs (séparés par des virgules)')
+    .option('--level <levels>', 'niveaux de description (Fonds, Series, File, Item…)')
+    .option('--date <range>', 'dates : 1987, 1987-03, 1980..1990, 1980.., ..1990')
+    .option('--appraisal-end <range>', 'fin de DUA dans la plage')
+    .option('--final-action <actions>', 'sort final : Keep, Destroy, Conflict, none')
+    .option('--communicable <v>', 'yes, no, ou une date AAAA-MM-JJ')
+    .option('--kind <kind>', 'digital ou physical')
+    .option('--format <puids>', 'formats PRONOM (fmt/18,…)')
     .option('--operation <id>', 'unités d’une entrée')
-    .option('--limit <n>', 'nombre de résultats', '50')
+    .option('--parent <id>', 'enfants directs de cette unité')
+    .option('--branch <id>', 'descendants de cette unité')
+    .option('--sort <sort>', 'relevance, title, -title, date, -date, created, -created')
+    .option('--limit <n>', 'résultats par page (au plus 200)')
+    .option('--cursor <cursor>', 'page suivante (nextCursor)')
+    .option('--no-facets', 'sans facettes')
     .option('--access-contract <id>', 'contrat d’accès')
-    .action(async function (
-      this: Command,
-      query: string | undefined,
-      o: { tenant: string; operation?: string; limit: string; accessContract?: string },
-    ) {
-      await withInstance(this, o, async (c, actor, g) => {
-        const ctx = await c.access.context(actor, o.tenant, o.accessContract ?? null)
-        const q = {
-          ...(query ? { text: query } : {}),
-          ...(o.operation ? { operationId: o.operation } : {}),
-          limit: Number(o.limit) || 50,
+    .action(async function (this: Command, query: string | undefined, o: Record<string, string | boolean>) {
+      await withInstance(this, o as { tenant: string }, async (c, actor, g) => {
+        const tenant = String(o.tenant)
+        const ctx = await c.access.context(
+          actor,
+          tenant,
+          typeof o.accessContract === 'string' ? o.accessContract : null,
+        )
+        const names: Record<string, string> = {
+          producer: 'producer',
+          level: 'level',
+          date: 'date',
+          appraisalEnd: 'appraisalEnd',
+          finalAction: 'finalAction',
+          communicable: 'communicable',
+          kind: 'kind',
+          format: 'format',
+          operation: 'operation',
+          parent: 'parent',
+          branch: 'branch',
+          sort: 'sort',
+          limit: 'limit',
+          cursor: 'cursor',
         }
-        const r = await c.catalog.listUnits(o.tenant, q, c.access.visibleWhere(ctx))
-        c.access.record(ctx, 'UNIT_SEARCH', null, { query: q, total: r.total })
-        emit(g, r, () => [`${r.total} unité(s)`, ...r.results.map((u) => `  ${u.id}  ${u.title}`)].join('\n'))
+        const params: Record<string, string> = {}
+        for (const [opt, p] of Object.entries(names)) if (typeof o[opt] === 'string') params[p] = o[opt]
+        if (query !== undefined) params.q = query
+        if (o.facets === false) params.facets = 'false'
+        const r = await c.search.search(tenant, parseSearchParams(params), c.access.visibilityOf(ctx))
+        c.access.record(ctx, 'UNIT_SEARCH', null, { query: params, total: r.total })
+        emit(g, r, () =>
+          [
+            `${r.total} unité(s)`,
+            ...r.results.map((u) => `  ${u.id}  ${u.title}`),
+            ...(r.facets
+              ? Object.entries(r.facets as unknown as Record<string, { value: string; count: number }[]>)
+                  .filter(([, b]) => b.length > 0)
+                  .map(([k, b]) => `  ${k} : ${b.map((x) => `${x.value} (${x.count})`).join(', ')}`)
+              : []),
+            ...(r.nextCursor ? [`  suite : --cursor ${r.nextCursor}`] : []),
+          ].join('\n'),
+        )
+      })
+    })
+  for (const [name, desc] of [
+    ['children', 'enfants directs d’une unité (par titre)'],
+    ['branch', 'descendants d’une unité (par titre)'],
+  ] as const) {
+    unit
+      .command(`${name} <id>`)
+      .description(desc)
+      .requiredOption('--tenant <id>', 'service d’archives')
+      .option('--limit <n>', 'résultats par page (au plus 200)', '50')
+      .option('--cursor <cursor>', 'page suivante (nextCursor)')
+      .action(async function (
+        this: Command,
+        id: string,
+        o: { tenant: string; limit: string; cursor?: string },
+      ) {
+        await withInstance(this, o, async (c, actor, g) => {
+          const vis = c.access.visibilityOf(await c.access.context(actor, o.tenant, null))
+          const page = { limit: cliLimit(o.limit), ...(o.cursor ? { cursor: o.cursor } : {}) }
+          const r =
+            name === 'children'
+              ? await c.search.children(o.tenant, id, page, vis)
+              : await c.search.branch(o.tenant, id, page, vis)
+          emit(g, r, () =>
+            [
+              `${r.total} unité(s)`,
+              ...r.results.map((u) => `  ${u.id}  ${u.title}`),
+              ...(r.nextCursor ? [`  suite : --cursor ${r.nextCursor}`] : []),
+            ].join('\n'),
+          )
+        })
+      })
+  }
+  unit
+    .command('roots')
+    .description('unités racines du service (sans parent)')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .option('--limit <n>', 'résultats par page (au plus 200)', '50')
+    .option('--cursor <cursor>', 'page suivante (nextCursor)')
+    .action(async function (this: Command, o: { tenant: string; limit: string; cursor?: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        const vis = c.access.visibilityOf(await c.access.context(actor, o.tenant, null))
+        const r = await c.search.roots(
+          o.tenant,
+          { limit: cliLimit(o.limit), ...(o.cursor ? { cursor: o.cursor } : {}) },
+          vis,
+        )
+        emit(g, r, () =>
+          [
+            `${r.total} unité(s)`,
+            ...r.results.map((u) => `  ${u.id}  ${u.title}`),
+            ...(r.nextCursor ? [`  suite : --cursor ${r.nextCursor}`] : []),
+          ].join('\n'),
+        )
+      })
+    })
+  unit
+    .command('ancestors <id>')
+    .description('ancêtres d’une unité, du plus proche au plus lointain')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, id: string, o: { tenant: string }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        const vis = c.access.visibilityOf(await c.access.context(actor, o.tenant, null))
+        const a = await c.search.ancestors(o.tenant, id, vis)
+        emit(g, { ancestors: a }, () =>
+          a.map((u) => `  ${'  '.repeat(u.depth - 1)}${u.id}  ${u.title}`).join('\n'),
+        )
       })
     })
 
@@ -793,4 +904,13 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     }
     return emitError({ json }, err)
   }
+}
+
+/** A page size option: a positive integer up to MAX_PAGE, else the same errors as the HTTP API. */
+function cliLimit(v: string): number {
+  if (!/^\d{1,9}$/.test(v)) throw SearchErrors.badValue('limit', v, 'entier positif attendu')
+  const n = Number(v)
+  if (n > MAX_PAGE) throw SearchErrors.pageTooLarge(n)
+  if (n < 1) throw SearchErrors.badValue('limit', v, 'au moins 1')
+  return n
 }

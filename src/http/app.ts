@@ -12,6 +12,7 @@ import { referentialRoutes } from './routes/referential.routes.js'
 import { ingestRoutes } from './routes/ingest.routes.js'
 import { catalogRoutes } from './routes/catalog.routes.js'
 import { rulesRoutes } from './routes/rules.routes.js'
+import { searchRoutes } from './routes/search.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { fixityRoutes } from './routes/fixity.routes.js'
 import { sealRoutes } from './routes/seal.routes.js'
@@ -130,6 +131,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(eliminationRoutes, { c })
       await api.register(accessRoutes, { c })
       await api.register(physicalRoutes, { c })
+      await api.register(searchRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })
     },
     { prefix: '/api/v1' },

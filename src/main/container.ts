@@ -15,6 +15,7 @@ import { IngestService, ProfileSchemas, type IngestDeps } from '../modules/inges
 import { EliminationService, HoldService, type EliminationDeps } from '../modules/elimination/index.js'
 import { defaultFormatIdentifier } from '../modules/formats/index.js'
 import { ExportService } from '../modules/export/index.js'
+import { SearchService } from '../modules/search/index.js'
 import { blobKeyFor } from '../modules/ingest/index.js'
 import { VERSION } from './version.js'
 import { FixityService, type FixityDeps } from '../modules/fixity/index.js'
@@ -63,6 +64,7 @@ export interface Container {
   readonly dips: DipService
   readonly requests: RequestService
   readonly physical: PhysicalService
+  readonly search: SearchService
   close(): Promise<void>
 }
 
@@ -101,6 +103,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const referential = new ReferentialService({ db, audit, clock })
   const rules = new RulesService({ db, clock, referential })
   const catalog = new CatalogService({ db, rules })
+  const search = new SearchService({ db, clock, catalog })
   // A changed rule recomputes the end dates of the units using it, in the import's operation.
   referential.registerChangeHook('rules', (trx, tenantId, ids, agent) =>
     rules.onRulesChanged(trx, tenantId, ids, agent),
@@ -155,12 +158,13 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   const blobs = createBlobRepository({ clock })
   const profiles = new ProfileSchemas({ db, audit, referential })
   // Physical archives: boxes for ingested PhysicalDataObjects, places in the unit view, paper elimination.
-  const physical = new PhysicalService({ db, clock, ids, audit, tenancy, rules })
+  const physical = new PhysicalService({ searchIndex: search, db, clock, ids, audit, tenancy, rules })
   catalog.registerPhysicalPlaces((tenantId, objectIds) => physical.placesOfObjects(tenantId, objectIds))
   const ingest = new IngestService({
     profiles,
     rules,
     physical,
+    search,
     db,
     audit,
     clock,
@@ -174,7 +178,6 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     stagingRoot: join(config.home, 'staging'),
     ...(opts.ingestFaultPoint ? { faultPoint: opts.ingestFaultPoint } : {}),
   })
-  const exports = new ExportService({ db, storage, audit, clock, version: VERSION, keyFor: blobKeyFor })
   const fixity = new FixityService({
     db,
     audit,
@@ -241,6 +244,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
   })
   // lifecycle: transfers out and restitutions, reclassification and mass rules updates, the register
   const transfers = new TransferService({
+    searchIndex: search,
     db,
     audit,
     tenancy,
@@ -253,10 +257,11 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     ingest,
     stagingRoot: join(config.home, 'staging'),
   })
-  const changes = new ChangesService({ db, audit, tenancy, clock, catalog, rules })
+  const changes = new ChangesService({ searchIndex: search, db, audit, tenancy, clock, catalog, rules })
   const register = new RegisterService({ db, tenancy })
   const holds = new HoldService({ db, clock, ids, audit, tenancy, rules })
   const elimination = new EliminationService({
+    searchIndex: search,
     db,
     clock,
     ids,
@@ -286,6 +291,15 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     maxBytes: config.dipMaxBytes,
   })
   const requests = new RequestService({ db, audit, clock, ids, access })
+  const exports = new ExportService({
+    db,
+    storage,
+    audit,
+    clock,
+    version: VERSION,
+    keyFor: blobKeyFor,
+    reindex: (trx, tenantId) => search.reindexTenant(trx, tenantId),
+  })
   return {
     config,
     db,
@@ -315,6 +329,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     dips,
     requests,
     physical,
+    search,
     async close() {
       // Buffered access events are written before the database closes: none lost on a clean stop.
       await accessLog.close()

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Container } from '../../main/container.js'
 import { blobKeyFor } from '../../modules/ingest/index.js'
 import { markRepairOnBadCopy } from '../../modules/storage/index.js'
+import { parseSearchParams } from '../../modules/search/index.js'
 import { AppError } from '../../platform/errors.js'
 import { principalOf, tenantOf } from '../auth.js'
 import type { AccessContext } from '../../modules/access/index.js'
@@ -41,36 +42,21 @@ export async function accessOf(req: FastifyRequest, c: Container): Promise<Acces
 }
 
 export async function catalogRoutes(app: FastifyInstance, opts: { c: Container }): Promise<void> {
-  const { catalog, storage, blobs, db, access } = opts.c
+  const { catalog, storage, blobs, db, access, search } = opts.c
 
-  app.get<{
-    Querystring: { q?: string; operationId?: string; parentId?: string; limit?: number; offset?: number }
-  }>(
+  app.get<{ Querystring: Record<string, unknown> }>(
     '/units',
     {
       schema: {
         tags: ['catalog'],
-        summary: 'Recherche d’unités d’archives (texte du titre, entrée, parent)',
-        querystring: {
-          type: 'object',
-          properties: {
-            q: { type: 'string', maxLength: 500 },
-            operationId: { type: 'string' },
-            parentId: { type: 'string' },
-            limit: { type: 'integer', minimum: 1, maximum: 1000 },
-            offset: { type: 'integer', minimum: 0 },
-          },
-        },
+        summary:
+          'Recherche d’unités d’archives : texte intégral, filtres, facettes, tri, curseur (docs/search.md)',
+        querystring: { type: 'object', additionalProperties: true },
       },
     },
     async (req) => {
       const ctx = await accessOf(req, opts.c)
-      const { q, ...rest } = req.query
-      const r = await catalog.listUnits(
-        ctx.tenantId,
-        { ...rest, ...(q ? { text: q } : {}) },
-        access.visibleWhere(ctx),
-      )
+      const r = await search.search(ctx.tenantId, parseSearchParams(req.query), access.visibilityOf(ctx))
       // One event per query, not per hit.
       access.record(ctx, 'UNIT_SEARCH', null, { query: req.query, total: r.total })
       return r

@@ -1,3 +1,4 @@
+import type { Visibility } from '../search/index.js'
 import { sql, type Expression, type ExpressionBuilder, type SqlBool } from 'kysely'
 import { AppError } from '../../platform/errors.js'
 import type { Clock } from '../../platform/clock.js'
@@ -283,6 +284,19 @@ export class AccessService {
       if (c.excludedRootUnits.length > 0)
         parts.push(sql<SqlBool>`archive_unit.id not in (${branchOf(ctx.tenantId, c.excludedRootUnits)})`)
       return parts.length === 0 ? sql<SqlBool>`1 = 1` : eb.and(parts)
+    }
+  }
+
+  /** The same visibility as `visibleWhere`, in the search module's terms (search, facets, tree). */
+  visibilityOf(ctx: AccessContext): Visibility {
+    const c = ctx.contract
+    return {
+      ...(c.everyAgency ? {} : { producers: [...c.agencies] }),
+      ...(c.rootUnits.length > 0 ? { branchRoots: [...c.rootUnits] } : {}),
+      ...(c.excludedRootUnits.length > 0 ? { excludedBranchRoots: [...c.excludedRootUnits] } : {}),
+      ...(ctx.manage
+        ? {}
+        : { communicableOnly: true, derogationFor: { principalId: ctx.principal.id, now: ctx.now } }),
     }
   }
 

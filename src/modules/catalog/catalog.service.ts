@@ -139,6 +139,44 @@ export class CatalogService {
     }
   }
 
+  /** Summaries (INTERFACES §3 shape) of the given units of the tenant, in the order of `ids`; unknown ids are skipped. */
+  async summaries(tenantId: string, ids: readonly string[]): Promise<UnitSummary[]> {
+    if (ids.length === 0) return []
+    const rows = []
+    for (let i = 0; i < ids.length; i += 500) {
+      rows.push(
+        ...(await this.k
+          .selectFrom('archive_unit')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('id', 'in', ids.slice(i, i + 500))
+          .execute()),
+      )
+    }
+    const byId = new Map(rows.map((r) => [r.id, r]))
+    const parents = await this.parentsOf(tenantId, ids)
+    const objects = await this.objectsOfGroups(
+      tenantId,
+      rows.map((r) => r.object_group_id).filter((g): g is string => g !== null),
+    )
+    const out: UnitSummary[] = []
+    for (const id of ids) {
+      const r = byId.get(id)
+      if (!r) continue
+      out.push({
+        id: r.id,
+        title: r.title,
+        descriptionLevel: r.description_level,
+        parentIds: parents.get(r.id) ?? [],
+        startDate: r.start_date,
+        endDate: r.end_date,
+        operationId: r.operation_id,
+        objects: r.object_group_id ? (objects.get(r.object_group_id) ?? []) : [],
+      })
+    }
+    return out
+  }
+
   async getUnit(tenantId: string, id: string): Promise<UnitDetail> {
     const r = await this.k
       .selectFrom('archive_unit')

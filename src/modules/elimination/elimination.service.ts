@@ -55,6 +55,11 @@ export interface EliminationDeps {
   readonly physical?: PhysicalEliminationHook
   /** Crash tests only: called after each unit's binaries are deleted, before its catalogue rows go. */
   readonly faultPoint?: (point: 'after-binaries', unitId: string) => void
+  /** The search index (search module), kept in step with the catalogue in the same transaction. */
+  readonly searchIndex?: {
+    indexUnits(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<unknown>
+    removeFromIndex(trx: Executor, unitIds: readonly string[]): Promise<void>
+  }
 }
 
 /** What elimination asks of the physical module, inside its own transactions. */
@@ -1354,6 +1359,7 @@ export class EliminationService {
       .where('tenant_id', '=', tenantId)
       .where((eb) => eb.or([eb('unit_id', '=', unitId), eb('parent_id', '=', unitId)]))
       .execute()
+    await this.deps.searchIndex?.removeFromIndex(trx, [unitId])
     await trx.deleteFrom('archive_unit').where('tenant_id', '=', tenantId).where('id', '=', unitId).execute()
     const g = snap.objectGroupId
     if (g === null) return

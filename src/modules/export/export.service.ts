@@ -44,6 +44,8 @@ export interface ExportDeps {
   readonly version: string
   /** Where ingest stores a binary: `(tenant, operation, name) → key` (ingest's blobKeyFor). */
   readonly keyFor: (tenantId: string, operationId: string, name: string) => string
+  /** Rebuilds derived indexes (search) of the imported tenant, inside the import's transaction. */
+  readonly reindex?: (trx: Executor, tenantId: string) => Promise<unknown>
 }
 
 export interface ExportResult {
@@ -460,6 +462,7 @@ export class ExportService {
         { tenantId: null, type: 'TENANT_IMPORT', agent },
         async (trx) => {
           kept = await this.#restoreRows(trx, bag, plan.tables, files, byName, tenantId)
+          if (this.deps.reindex) await this.deps.reindex(trx, tenantId)
           const now = this.deps.clock.now().toISOString()
           const offerIds = storage.offers.map((o) => o.id)
           for (let i = 0; i < map.length; i += 200) {

@@ -31,7 +31,9 @@ export interface TableInfo {
 /**
  * Technical tables never exported: sessions (a login does not move with the data), the job queue and
  * schedules (work of this instance), the instance's own key/value settings, the platform-wide format
- * referential (PRONOM, shipped with the product) and Kysely's migration bookkeeping.
+ * referential (PRONOM, shipped with the product) and Kysely's migration bookkeeping. The search index
+ * (`unit_search`, `unit_search_format`, SQLite's `unit_fts`) is derived from the catalogue: rebuilt at
+ * import (ExportDeps.reindex), never copied (its integer keys belong to the instance).
  */
 export const TECHNICAL_TABLES: ReadonlySet<string> = new Set([
   'session',
@@ -41,6 +43,8 @@ export const TECHNICAL_TABLES: ReadonlySet<string> = new Set([
   'format',
   'saeh_migration',
   'saeh_migration_lock',
+  'unit_search',
+  'unit_search_format',
 ])
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`

@@ -66,6 +66,10 @@ export interface IngestDeps {
   readonly physical?: {
     onIngestCommitted(trx: Executor, tenantId: string, operationId: string, agent: string): Promise<void>
   }
+  /** Indexes the new units for search in the transaction that creates them. */
+  readonly search?: {
+    indexUnits(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<unknown>
+  }
   /** Crash tests only: called at named points of the pipeline (a test kills the process there). */
   readonly faultPoint?: (
     point: 'after-sanity' | 'mid-storage' | 'after-storage-commit' | 'after-db-commit',
@@ -1052,11 +1056,11 @@ export class IngestService {
       }
       if (parentRows.length > 0) await trx.insertInto('unit_parent').values(parentRows).execute()
       // New units only (and so their new descendants): existing units attached to are not touched.
-      await this.deps.rules.recompute(
-        trx,
-        tenant,
-        [...plan.units.values()].filter((u) => !u.management?.updateOperation).map((u) => unitSys.get(u.id)!),
-      )
+      const newUnits = [...plan.units.values()]
+        .filter((u) => !u.management?.updateOperation)
+        .map((u) => unitSys.get(u.id)!)
+      await this.deps.rules.recompute(trx, tenant, newUnits)
+      await this.deps.search?.indexUnits(trx, tenant, newUnits)
       if (physical > 0 && this.deps.physical)
         await this.deps.physical.onIngestCommitted(trx, tenant, ctx.op, ctx.req.agent)
       await this.finish(trx, ctx, status, atr, {

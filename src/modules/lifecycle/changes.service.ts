@@ -26,6 +26,11 @@ export interface ChangesDeps {
   readonly rules: {
     recompute(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<{ units: number }>
   }
+  /** The search index (search module), kept in step with the catalogue in the same transaction. */
+  readonly searchIndex?: {
+    indexUnits(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<unknown>
+    removeFromIndex(trx: Executor, unitIds: readonly string[]): Promise<void>
+  }
 }
 
 /** One move: the unit (with its branch) gets exactly these parents; `[]` detaches it to the root. */
@@ -358,6 +363,7 @@ export class ChangesService {
       async (trx, op) => {
         const r = await fn(trx)
         const rec = await this.deps.rules.recompute(trx, tenantId, r.unitIds)
+        await this.deps.searchIndex?.indexUnits(trx, tenantId, r.unitIds)
         if (r.reverts) {
           await trx
             .updateTable('lifecycle_change')

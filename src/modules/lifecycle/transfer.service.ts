@@ -102,6 +102,11 @@ export interface TransferDeps {
   }
   /** Where packages are written before they are stored. */
   readonly stagingRoot: string
+  /** The search index (search module), kept in step with the catalogue in the same transaction. */
+  readonly searchIndex?: {
+    indexUnits(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<unknown>
+    removeFromIndex(trx: Executor, unitIds: readonly string[]): Promise<void>
+  }
 }
 
 export const TransferErrors = {
@@ -841,6 +846,7 @@ export class TransferService {
         .where((eb) => eb.or([eb('unit_id', 'in', slice), eb('parent_id', 'in', slice)]))
         .execute()
     }
+    await this.deps.searchIndex?.removeFromIndex(trx, ids)
     for (let i = 0; i < ids.length; i += CHUNK)
       await trx
         .deleteFrom('archive_unit')

@@ -45,6 +45,11 @@ export interface PhysicalDeps {
   readonly tenancy: TenancyService
   /** Materialises the new units' effective rules in the transaction that creates them. */
   readonly rules: { recompute(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<unknown> }
+  /** The search index (search module), kept in step with the catalogue in the same transaction. */
+  readonly searchIndex?: {
+    indexUnits(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<unknown>
+    removeFromIndex(trx: Executor, unitIds: readonly string[]): Promise<void>
+  }
 }
 
 const CODE_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$/
@@ -1171,6 +1176,11 @@ export class PhysicalService {
         }
         await flush(true)
         await this.deps.rules.recompute(
+          trx,
+          tenantId,
+          units.map((u) => u.unitId),
+        )
+        await this.deps.searchIndex?.indexUnits(
           trx,
           tenantId,
           units.map((u) => u.unitId),

@@ -343,6 +343,9 @@ export interface CatalogSchema {
   box_movement: BoxMovementTable
   inventory: InventoryTable
   inventory_scan: InventoryScanTable
+  // search module: the search index (migration 2026-11-30T15-00_search)
+  unit_search: UnitSearchTable
+  unit_search_format: UnitSearchFormatTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -807,4 +810,35 @@ export interface InventoryScanTable {
   barcode: string
   agent: string
   scanned_at: string
+}
+
+// ── search module: the search index (migration 2026-11-30T15-00_search) ──────────────────────────────
+
+/** One row per indexed unit: filter, sort and facet columns (the text is in unit_fts / tsv). */
+export interface UnitSearchTable {
+  /** Integer key: the FTS5 rowid on SQLite, an identity on PostgreSQL; the keyset tie-breaker. */
+  rid: Generated<number>
+  unit_id: string
+  tenant_id: string
+  /** Folded (lower case, no accents) title, for sorting. */
+  title_key: string
+  level: string | null
+  producer: string | null
+  start_date: string | null
+  end_date: string | null
+  /** start_date, else end_date, else '~' (sorts after every date). */
+  sort_date: string
+  operation_id: string
+  has_digital: number
+  has_physical: number
+  is_root: number
+  /** The objects' PUIDs, sorted, comma-separated ('' when none): counted by the format facet. */
+  formats: string
+  created_at: string
+}
+
+export interface UnitSearchFormatTable {
+  tenant_id: string
+  rid: number
+  puid: string
 }

@@ -1,0 +1,791 @@
+import { createHash } from 'node:crypto'
+import { sql, type RawBuilder } from 'kysely'
+import { AppError } from '../../platform/errors.js'
+import type { Clock } from '../../platform/clock.js'
+import { fromJson, type Db, type Executor } from '../../platform/db/create-db.js'
+import type { UnitSummary } from '../catalog/index.js'
+import { fold, indexText, stringsOf, titleKey } from './text.js'
+import { SearchErrors, MAX_PAGE, DEFAULT_PAGE } from './query.js'
+import type {
+  AncestorEntry,
+  DateRange,
+  FacetBucket,
+  SearchFacets,
+  SearchFilters,
+  SearchInput,
+  SearchResult,
+  TextTerm,
+  Visibility,
+} from './search.types.js'
+
+/** What the index needs of a unit (ingest and the benchmark's bulk loader build these). */
+export interface IndexSource {
+  readonly unitId: string
+  readonly tenantId: string
+  readonly title: string
+  readonly level: string | null
+  readonly producer: string | null
+  readonly startDate: string | null
+  readonly endDate: string | null
+  readonly operationId: string
+  readonly createdAt: string
+  /** The unit's descriptive metadata (SEDA Content as stored): every string value is indexed. */
+  readonly content: unknown
+  readonly hasDigital: boolean
+  readonly hasPhysical: boolean
+  readonly formats: readonly string[]
+  readonly isRoot: boolean
+}
+
+export interface SearchDeps {
+  readonly db: Db
+  readonly clock: Clock
+  readonly catalog: { summaries(tenantId: string, ids: readonly string[]): Promise<UnitSummary[]> }
+  /** Largest matching set read in one pass (default SMALL_SET); tests lower it to cover both paths. */
+  readonly onePassLimit?: number
+}
+
+const MAX_BODY = 200_000
+const FACET_TOP = 50
+/** A matching set up to this size is read in one pass (page, total and facets together). */
+const SMALL_SET = 5000
+
+interface FacetRow {
+  lv: string | null
+  fa: string | null
+  hd: number
+  hp: number
+  fm: string
+  cm: string
+}
+/** Relevance weights: a hit in the title counts ten times a hit elsewhere (SQLite bm25). */
+const TITLE_WEIGHT = 10
+
+export const SearchNotFound = (id: string) =>
+  new AppError('UNIT_NOT_FOUND', 'not_found', `Unité d'archives inconnue : ${id}`, { unitId: id })
+
+function nextDay(d: string): string {
+  const t = new Date(`${d}T00:00:00Z`)
+  t.setUTCDate(t.getUTCDate() + 1)
+  return t.toISOString().slice(0, 10)
+}
+
+interface Cursor {
+  k: string | number
+  r: number
+  h: string
+}
+
+interface Internal {
+  /** Roots of the tenant only (tree browsing). */
+  readonly root?: boolean
+}
+
+/**
+ * Search over a tenant's catalogue: the index (filled by ingest in its transaction), full-text queries
+ * with filters, facets, sorts and keyset cursors, and tree browsing. SQLite: FTS5; PostgreSQL: tsvector
+ * with the `saeh_fr` configuration (docs/search.md). Every query is tenant-scoped and takes an optional
+ * Visibility (access contracts).
+ */
+export class SearchService {
+  private unaccent: boolean | undefined
+
+  constructor(private readonly deps: SearchDeps) {}
+
+  private get k() {
+    return this.deps.db.kysely
+  }
+  private get onePass() {
+    return this.deps.onePassLimit ?? SMALL_SET
+  }
+  private get pg() {
+    return this.deps.db.dialect === 'postgres'
+  }
+
+  private async pgUnaccent(ex: Executor = this.k): Promise<boolean> {
+    if (this.unaccent === undefined) {
+      const r = await ex
+        .selectFrom('meta')
+        .select('value')
+        .where('key', '=', 'search.unaccent')
+        .executeTakeFirst()
+      this.unaccent = r?.value === '1'
+    }
+    return this.unaccent
+  }
+
+  // ── indexing ──────────────────────────────────────────────────────────────────────────────────
+
+  /** (Re)indexes units of a tenant from the catalogue, inside the caller's transaction. */
+  async indexUnits(trx: Executor, tenantId: string, unitIds: readonly string[]): Promise<number> {
+    let n = 0
+    for (let i = 0; i < unitIds.length; i += 400) {
+      const ids = unitIds.slice(i, i + 400)
+      const units = await trx
+        .selectFrom('archive_unit')
+        .select([
+          'id',
+          'title',
+          'description_level',
+          'originating_agency',
+          'start_date',
+          'end_date',
+          'operation_id',
+          'created_at',
+          'content',
+          'object_group_id',
+        ])
+        .where('tenant_id', '=', tenantId)
+        .where('id', 'in', ids)
+        .execute()
+      if (units.length === 0) continue
+      // rids follow the order given (ingest: manifest order), the tie-breaker of every sort
+      const pos = new Map(ids.map((id, k) => [id, k]))
+      units.sort((a, b) => pos.get(a.id)! - pos.get(b.id)!)
+      const withParent = new Set(
+        (
+          await trx
+            .selectFrom('unit_parent')
+            .select('unit_id')
+            .where('tenant_id', '=', tenantId)
+            .where('unit_id', 'in', ids)
+            .execute()
+        ).map((r) => r.unit_id),
+      )
+      const groups = [...new Set(units.map((u) => u.object_group_id).filter((g): g is string => g !== null))]
+      const objs =
+        groups.length === 0
+          ? []
+          : await trx
+              .selectFrom('data_object')
+              .select(['group_id', 'kind', 'format_puid'])
+              .where('tenant_id', '=', tenantId)
+              .where('group_id', 'in', groups)
+              .execute()
+      const byGroup = new Map<string, typeof objs>()
+      for (const o of objs) byGroup.set(o.group_id, [...(byGroup.get(o.group_id) ?? []), o])
+      n += await this.indexRows(
+        trx,
+        units.map((u) => {
+          const os = (u.object_group_id && byGroup.get(u.object_group_id)) || []
+          return {
+            unitId: u.id,
+            tenantId,
+            title: u.title,
+            level: u.description_level,
+            producer: u.originating_agency,
+            startDate: u.start_date,
+            endDate: u.end_date,
+            operationId: u.operation_id,
+            createdAt: u.created_at,
+            content: fromJson(u.content),
+            hasDigital: os.some((o) => o.kind === 'binary'),
+            hasPhysical: os.some((o) => o.kind === 'physical'),
+            formats: [...new Set(os.map((o) => o.format_puid).filter((p): p is string => !!p))],
+            isRoot: !withParent.has(u.id),
+          }
+        }),
+      )
+    }
+    return n
+  }
+
+  /** (Re)indexes every unit of a tenant (tenant import, repair). */
+  async reindexTenant(trx: Executor, tenantId: string): Promise<number> {
+    const ids = await trx.selectFrom('archive_unit').select('id').where('tenant_id', '=', tenantId).execute()
+    return this.indexUnits(
+      trx,
+      tenantId,
+      ids.map((r) => r.id),
+    )
+  }
+
+  /** Writes index rows (replacing those of the same units); the bulk path of the benchmark. */
+  async indexRows(trx: Executor, rows: readonly IndexSource[]): Promise<number> {
+    if (rows.length === 0) return 0
+    const unaccent = this.pg ? await this.pgUnaccent(trx) : false
+    for (let i = 0; i < rows.length; i += 200) {
+      const chunk = rows.slice(i, i + 200)
+      await this.removeFromIndex(
+        trx,
+        chunk.map((r) => r.unitId),
+      )
+      const prepared = chunk.map((r) => {
+        const body = stringsOf(r.content)
+          .filter((s) => s !== r.title)
+          .join(' \n')
+          .slice(0, MAX_BODY)
+        return { r, body }
+      })
+      const values = prepared.map(({ r, body }) => {
+        const base = [
+          r.unitId,
+          r.tenantId,
+          titleKey(r.title),
+          r.level,
+          r.producer,
+          r.startDate,
+          r.endDate,
+          r.startDate ?? r.endDate ?? '9999',
+          r.operationId,
+          r.hasDigital ? 1 : 0,
+          r.hasPhysical ? 1 : 0,
+          r.isRoot ? 1 : 0,
+          [...new Set(r.formats)].sort().join(','),
+          r.createdAt,
+        ].map((v) => sql`${v}`)
+        if (this.pg) {
+          const t = unaccent ? r.title : fold(r.title)
+          const b = unaccent ? body : fold(body)
+          base.push(
+            sql`setweight(to_tsvector('saeh_fr'::regconfig, ${t}), 'A') || setweight(to_tsvector('saeh_fr'::regconfig, ${b}), 'B')`,
+          )
+        }
+        return sql`(${sql.join(base)})`
+      })
+      const cols = sql.raw(
+        'unit_id, tenant_id, title_key, level, producer, start_date, end_date, sort_date, operation_id, ' +
+          `has_digital, has_physical, is_root, formats, created_at${this.pg ? ', tsv' : ''}`,
+      )
+      const inserted = await sql<{ rid: number; unit_id: string }>`insert into unit_search (${cols})
+        values ${sql.join(values)} returning rid, unit_id`.execute(trx)
+      const ridOf = new Map(inserted.rows.map((x) => [x.unit_id, Number(x.rid)]))
+      if (!this.pg) {
+        const fts = prepared.map(
+          ({ r, body }) => sql`(${ridOf.get(r.unitId)!}, ${indexText(r.title)}, ${indexText(body)})`,
+        )
+        await sql`insert into unit_fts (rowid, title, body) values ${sql.join(fts)}`.execute(trx)
+      }
+      const fmts = prepared.flatMap(({ r }) =>
+        r.formats.map((p) => ({ tenant_id: r.tenantId, rid: ridOf.get(r.unitId)!, puid: p })),
+      )
+      if (fmts.length > 0) await trx.insertInto('unit_search_format').values(fmts).execute()
+    }
+    return rows.length
+  }
+
+  /** Removes units from the index (before deleting them, or to reindex). */
+  async removeFromIndex(trx: Executor, unitIds: readonly string[]): Promise<void> {
+    if (unitIds.length === 0) return
+    const old = await trx.selectFrom('unit_search').select('rid').where('unit_id', 'in', unitIds).execute()
+    if (old.length === 0) return
+    const rids = old.map((o) => Number(o.rid))
+    await trx.deleteFrom('unit_search_format').where('rid', 'in', rids).execute()
+    if (!this.pg) await sql`delete from unit_fts where rowid in (${sql.join(rids)})`.execute(trx)
+    await trx.deleteFrom('unit_search').where('rid', 'in', rids).execute()
+  }
+
+  // ── query building ────────────────────────────────────────────────────────────────────────────
+
+  /** SQLite FTS5 expression: every term a quoted string of folded words, so no FTS5 syntax can pass. */
+  private ftsMatch(terms: readonly TextTerm[]): string {
+    const q = (t: TextTerm) => {
+      const ws = t.words.map((w) => indexText(w)).filter((w) => w !== '')
+      return `"${ws.join(' ')}"${t.kind === 'prefix' ? '*' : ''}`
+    }
+    const pos = terms.filter((t) => !t.negated).map(q)
+    const neg = terms.filter((t) => t.negated).map(q)
+    return [`(${pos.join(' AND ')})`, ...neg.map((x) => `NOT ${x}`)].join(' ')
+  }
+
+  private async tsQuery(terms: readonly TextTerm[]): Promise<RawBuilder<unknown>> {
+    const unaccent = await this.pgUnaccent()
+    const cfg = sql`'saeh_fr'::regconfig`
+    const one = (t: TextTerm): RawBuilder<unknown> => {
+      const ws = (unaccent ? t.raw : t.words).map((w) => (unaccent ? w : fold(w)))
+      if (t.kind === 'prefix') {
+        const parts = ws.map((w, i) => (i === ws.length - 1 ? `${w}:*` : w))
+        return sql`to_tsquery(${cfg}, ${parts.join(' <-> ')})`
+      }
+      if (ws.length > 1) return sql`phraseto_tsquery(${cfg}, ${ws.join(' ')})`
+      return sql`plainto_tsquery(${cfg}, ${ws[0] ?? ''})`
+    }
+    const parts = terms.map((t) => (t.negated ? sql`(!! ${one(t)})` : one(t)))
+    return sql`(${sql.join(parts, sql` && `)})`
+  }
+
+  private commNow(at: string): RawBuilder<unknown> {
+    return sql`(l.communicability = 'immediate' or (l.communicability = 'date' and l.communicable_from <= ${at}))`
+  }
+
+  private today(): string {
+    return this.deps.clock.now().toISOString().slice(0, 10)
+  }
+
+  private rangeOn(
+    col: RawBuilder<unknown>,
+    colEnd: RawBuilder<unknown>,
+    r: DateRange,
+  ): RawBuilder<unknown>[] {
+    const w: RawBuilder<unknown>[] = []
+    if (r.to) w.push(sql`${col} < ${nextDay(r.to)}`)
+    if (r.from) w.push(sql`${colEnd} >= ${r.from}`)
+    if (w.length === 0) w.push(sql`${col} is not null`)
+    return w
+  }
+
+  private descendants(tenantId: string, roots: readonly string[]): RawBuilder<unknown> {
+    return sql`(with recursive d(id) as (
+        select unit_id from unit_parent where tenant_id = ${tenantId} and parent_id in (${sql.join([...roots])})
+        union select p.unit_id from unit_parent p join d on p.parent_id = d.id where p.tenant_id = ${tenantId}
+      ) select id from d)`
+  }
+
+  private visibilityWhere(tenantId: string, v: Visibility | undefined): RawBuilder<unknown>[] {
+    const w: RawBuilder<unknown>[] = []
+    if (!v) return w
+    if (v.producers) {
+      w.push(v.producers.length === 0 ? sql`1 = 0` : sql`s.producer in (${sql.join([...v.producers])})`)
+    }
+    if (v.branchRoots) {
+      w.push(
+        v.branchRoots.length === 0
+          ? sql`1 = 0`
+          : sql`(s.unit_id in (${sql.join([...v.branchRoots])}) or s.unit_id in ${this.descendants(tenantId, v.branchRoots)})`,
+      )
+    }
+    if (v.excludedBranchRoots && v.excludedBranchRoots.length > 0) {
+      const ex = [...v.excludedBranchRoots]
+      w.push(sql`not (s.unit_id in (${sql.join(ex)}) or s.unit_id in ${this.descendants(tenantId, ex)})`)
+    }
+    if (v.communicableOnly) {
+      const d = v.derogationFor
+      w.push(
+        d
+          ? sql`(${this.commNow(this.today())} or s.unit_id in (select unit_id from derogation_unit
+              where tenant_id = ${tenantId} and principal_id = ${d.principalId} and expires_at > ${d.now}))`
+          : this.commNow(this.today()),
+      )
+    }
+    return w
+  }
+
+  private filterWhere(tenantId: string, f: SearchFilters, internal: Internal): RawBuilder<unknown>[] {
+    const w: RawBuilder<unknown>[] = []
+    if (f.producer) w.push(sql`s.producer in (${sql.join([...f.producer])})`)
+    if (f.level) w.push(sql`s.level in (${sql.join([...f.level])})`)
+    if (f.operation) w.push(sql`s.operation_id = ${f.operation}`)
+    if (f.kind) w.push(f.kind === 'digital' ? sql`s.has_digital = 1` : sql`s.has_physical = 1`)
+    if (f.date) {
+      w.push(
+        ...this.rangeOn(
+          sql`coalesce(s.start_date, s.end_date)`,
+          sql`coalesce(s.end_date, s.start_date)`,
+          f.date,
+        ),
+      )
+    }
+    if (f.appraisalEnd) {
+      w.push(...this.rangeOn(sql`l.appraisal_end_date`, sql`l.appraisal_end_date`, f.appraisalEnd))
+    }
+    if (f.finalAction) {
+      const vals = f.finalAction.filter((x) => x !== 'none')
+      const parts: RawBuilder<unknown>[] = []
+      if (vals.length > 0) parts.push(sql`l.final_action in (${sql.join(vals)})`)
+      if (f.finalAction.includes('none')) parts.push(sql`l.final_action is null`)
+      w.push(sql`(${sql.join(parts, sql` or `)})`)
+    }
+    if (f.communicable) {
+      const c = this.commNow(f.communicable.at ?? this.today())
+      w.push(f.communicable.yes ? c : sql`(l.unit_id is null or not ${c})`)
+    }
+    if (f.format) {
+      w.push(sql`s.rid in (select rid from unit_search_format where tenant_id = ${tenantId}
+        and puid in (${sql.join([...f.format])}))`)
+    }
+    if (f.parent) {
+      w.push(sql`s.unit_id in (select unit_id from unit_parent where tenant_id = ${tenantId}
+        and parent_id = ${f.parent})`)
+    }
+    if (f.branch) w.push(sql`s.unit_id in ${this.descendants(tenantId, [f.branch])}`)
+    if (internal.root) w.push(sql`s.is_root = 1`)
+    return w
+  }
+
+  private sortKey(sort: SearchInput['sort']): { key: RawBuilder<unknown>; desc: boolean } {
+    const desc = sort.startsWith('-')
+    switch (sort.replace(/^-/, '')) {
+      case 'relevance':
+        return { key: sql`score`, desc: false }
+      case 'title':
+        return { key: sql`s.title_key`, desc }
+      case 'date':
+        return { key: sql`s.sort_date`, desc }
+      default:
+        return { key: sql`s.created_at`, desc }
+    }
+  }
+
+  private cursorHash(
+    tenantId: string,
+    input: SearchInput,
+    v: Visibility | undefined,
+    internal: Internal,
+  ): string {
+    return createHash('sha256')
+      .update(JSON.stringify([tenantId, input.terms, input.filters, input.sort, v ?? null, internal]))
+      .digest('base64url')
+      .slice(0, 16)
+  }
+
+  private decodeCursor(c: string, hash: string): Cursor {
+    let v: unknown
+    try {
+      v = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'))
+    } catch {
+      throw SearchErrors.badCursor('format')
+    }
+    const o = v as Partial<Cursor>
+    if (
+      !o ||
+      typeof o !== 'object' ||
+      (typeof o.k !== 'string' && typeof o.k !== 'number') ||
+      typeof o.r !== 'number' ||
+      !Number.isSafeInteger(o.r) ||
+      typeof o.h !== 'string'
+    ) {
+      throw SearchErrors.badCursor('format')
+    }
+    if (o.h !== hash) throw SearchErrors.badCursor('other_search')
+    return o as Cursor
+  }
+
+  // ── search ────────────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * One page of a search. `visibility` (access contract) restricts on top of the tenant; results, total,
+   * facets and cursors all respect it. Stable keyset cursors: a cursor resumes after the last unit of
+   * the page, whatever was inserted since (title, date and created sorts; relevance on PostgreSQL).
+   */
+  async search(
+    tenantId: string,
+    input: SearchInput,
+    visibility?: Visibility,
+    internal: Internal = {},
+  ): Promise<SearchResult> {
+    const limit = Math.min(Math.max(input.limit || DEFAULT_PAGE, 1), MAX_PAGE)
+    const positive = input.terms.some((t) => !t.negated)
+    const hash = this.cursorHash(tenantId, input, visibility, internal)
+    const cursor = input.cursor ? this.decodeCursor(input.cursor, hash) : undefined
+    if (input.sort === 'relevance' && !positive)
+      throw SearchErrors.badValue('sort', 'relevance', 'texte requis')
+
+    let from: RawBuilder<unknown>
+    let drivenBy: 'parent' | 'branch' | undefined
+    let score: RawBuilder<unknown> = sql`0`
+    const where: RawBuilder<unknown>[] = [sql`s.tenant_id = ${tenantId}`]
+    if (positive) {
+      if (this.pg) {
+        const q = await this.tsQuery(input.terms)
+        from = sql`unit_search s`
+        where.push(sql`s.tsv @@ ${q}`)
+        score = sql`(- ts_rank_cd(s.tsv, ${q}))`
+      } else {
+        from = sql`unit_fts join unit_search s on s.rid = unit_fts.rowid`
+        where.push(sql`unit_fts match ${this.ftsMatch(input.terms)}`)
+        score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0)`
+      }
+    } else if (input.filters.parent) {
+      // children: driven by the parent's links (CROSS JOIN fixes SQLite's join order), not by a scan
+      // of the sort index filtered by IN
+      from = sql`unit_parent tp cross join unit_search s`
+      where.push(sql`tp.tenant_id = ${tenantId}`, sql`tp.parent_id = ${input.filters.parent}`)
+      where.push(sql`s.unit_id = tp.unit_id`)
+      drivenBy = 'parent'
+    } else if (input.filters.branch) {
+      from = sql`${this.descendants(tenantId, [input.filters.branch])} tb cross join unit_search s`
+      where.push(sql`s.unit_id = tb.id`)
+      drivenBy = 'branch'
+    } else {
+      from = sql`unit_search s`
+    }
+    const f = input.filters
+    const needLife = !!(f.finalAction || f.appraisalEnd || f.communicable || visibility?.communicableOnly)
+    const withLife = sql`${from} left join unit_lifecycle l on l.unit_id = s.unit_id`
+    const filters = drivenBy ? { ...f, [drivenBy]: undefined } : f
+    where.push(...this.filterWhere(tenantId, filters, internal))
+    where.push(...this.visibilityWhere(tenantId, visibility))
+    const W = sql.join(where, sql` and `)
+    from = needLife ? withLife : from
+
+    const { key, desc } = this.sortKey(input.sort)
+    let keyset: RawBuilder<unknown> = sql`1 = 1`
+    if (cursor) {
+      const cv = input.sort === 'relevance' && this.pg ? sql`${cursor.k}::real` : sql`${cursor.k}`
+      keyset = desc
+        ? sql`(${key}, s.rid) < (${cv}, ${cursor.r})`
+        : sql`(${key}, s.rid) > (${cv}, ${cursor.r})`
+    }
+    const dir = sql.raw(desc ? 'desc' : 'asc')
+    type PageRow = { rid: number; unit_id: string; producer: string | null; k: string | number }
+    let pageRows: PageRow[] | undefined
+    let total: number | undefined
+    let facets: SearchFacets | undefined
+    if (input.facets) {
+      // One pass when the matching set is small: every matching unit, in page order, with its facet
+      // columns; facets, total and the page come from it. A larger set: its first SMALL_SET rows still
+      // give the first page(s), and the facets take one GROUP BY pass.
+      const all = await sql<PageRow & FacetRow>`
+        select s.rid, s.unit_id, s.producer, s.lv, s.fa, s.hd, s.hp, s.fm, s.cm, ${key} as k
+        from (select s.rid, s.unit_id, s.producer, s.level as lv, l.final_action as fa, s.has_digital as hd,
+            s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
+            s.title_key, s.sort_date, s.created_at, ${score} as score
+          from ${withLife} where ${W}) s
+        order by ${key} ${dir}, s.rid ${dir} limit ${this.onePass + 1}`.execute(this.k)
+      const complete = all.rows.length <= this.onePass
+      let start: number | undefined = cursor ? undefined : input.offset
+      if (cursor) {
+        const i = all.rows.findIndex(
+          (r) => Number(r.rid) === cursor.r && (typeof r.k === 'string' ? r.k : Number(r.k)) === cursor.k,
+        )
+        if (i >= 0) start = i + 1
+      }
+      if (start !== undefined && (complete || start + limit + 1 <= all.rows.length)) {
+        pageRows = all.rows.slice(start, start + limit + 1)
+      }
+      if (complete) {
+        total = all.rows.length
+        facets = this.foldFacets(all.rows.map((r) => ({ ...r, p: r.producer, n: 1 }))).facets
+      } else {
+        const r = await this.facets(withLife, W)
+        total = r.total
+        facets = r.facets
+      }
+    }
+    if (!pageRows) {
+      // `score` is computed in the inner select so that the outer order and keyset can name it.
+      const page = await sql<PageRow>`
+        select s.rid, s.unit_id, s.producer, ${key} as k
+        from (select s.rid, s.unit_id, s.producer, s.title_key, s.sort_date, s.created_at, ${score} as score
+          from ${from} where ${W}) s
+        where ${keyset}
+        order by ${key} ${dir}, s.rid ${dir} limit ${limit + 1} offset ${cursor ? 0 : input.offset}`.execute(
+        this.k,
+      )
+      pageRows = page.rows
+    }
+    if (total === undefined) {
+      const c = await sql<{ n: number }>`select count(*) as n from ${from} where ${W}`.execute(this.k)
+      total = Number(c.rows[0]?.n ?? 0)
+    }
+    const rows = pageRows.slice(0, limit)
+    const last = rows[rows.length - 1]
+    const nextCursor =
+      pageRows.length > limit && last
+        ? Buffer.from(
+            JSON.stringify({
+              k: typeof last.k === 'string' ? last.k : Number(last.k),
+              r: Number(last.rid),
+              h: hash,
+            }),
+          ).toString('base64url')
+        : null
+    const summaries = await this.deps.catalog.summaries(
+      tenantId,
+      rows.map((r) => r.unit_id),
+    )
+    const producerOf = new Map(rows.map((r) => [r.unit_id, r.producer]))
+    return {
+      total,
+      results: summaries.map((u) => ({ ...u, originatingAgency: producerOf.get(u.id) ?? null })),
+      ...(facets ? { facets } : {}),
+      nextCursor,
+    }
+  }
+
+  /**
+   * Facet counts over the whole matching set in one pass: a GROUP BY over the small columns (producer ×
+   * level × final action × kind × formats × communicability), folded here into one list per facet.
+   */
+  private async facets(
+    from: RawBuilder<unknown>,
+    W: RawBuilder<unknown>,
+  ): Promise<{ total: number; facets: SearchFacets }> {
+    const g = await sql<FacetRow & { p: string | null; n: number }>`select s.producer as p, s.level as lv,
+        l.final_action as fa, s.has_digital as hd, s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
+        count(*) as n from ${from} where ${W} group by 1, 2, 3, 4, 5, 6, 7`.execute(this.k)
+    return this.foldFacets(g.rows)
+  }
+
+  /** The communicability facet's bucket of a unit (l = its unit_lifecycle row, maybe absent). */
+  private commCase(): RawBuilder<unknown> {
+    return sql`(case when l.unit_id is null then 'unknown'
+      when ${this.commNow(this.today())} then 'communicable'
+      when l.communicability = 'date' then 'notYet' else l.communicability end)`
+  }
+
+  private foldFacets(rows: readonly (FacetRow & { p: string | null; n: number })[]): {
+    total: number
+    facets: SearchFacets
+  } {
+    const acc = {
+      producer: new Map<string, number>(),
+      level: new Map<string, number>(),
+      finalAction: new Map<string, number>(),
+      kind: new Map<string, number>(),
+      communicability: new Map<string, number>(),
+      format: new Map<string, number>(),
+    }
+    const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n)
+    let total = 0
+    for (const r of rows) {
+      const n = Number(r.n)
+      total += n
+      add(acc.producer, r.p ?? 'none', n)
+      add(acc.level, r.lv ?? 'none', n)
+      add(acc.finalAction, r.fa ?? 'none', n)
+      if (Number(r.hd) === 1) add(acc.kind, 'digital', n)
+      if (Number(r.hp) === 1) add(acc.kind, 'physical', n)
+      if (Number(r.hd) !== 1 && Number(r.hp) !== 1) add(acc.kind, 'none', n)
+      add(acc.communicability, r.cm, n)
+      if (r.fm) for (const p of r.fm.split(',')) add(acc.format, p, n)
+    }
+    const buckets = (m: Map<string, number>): FacetBucket[] =>
+      [...m]
+        .map(([value, count]) => ({ value, count }))
+        .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+        .slice(0, FACET_TOP)
+    return {
+      total,
+      facets: {
+        producer: buckets(acc.producer),
+        level: buckets(acc.level),
+        finalAction: buckets(acc.finalAction),
+        format: buckets(acc.format),
+        kind: buckets(acc.kind),
+        communicability: buckets(acc.communicability),
+      },
+    }
+  }
+
+  /** Every matching unit id (for a DIP or a bulk action), following cursors; at most `max`. */
+  async selectUnitIds(
+    tenantId: string,
+    input: SearchInput,
+    visibility?: Visibility,
+    max = 100_000,
+  ): Promise<{ ids: string[]; truncated: boolean }> {
+    const ids: string[] = []
+    let cursor: string | undefined = input.cursor
+    for (;;) {
+      const r = await this.search(
+        tenantId,
+        {
+          ...input,
+          limit: MAX_PAGE,
+          offset: 0,
+          facets: false,
+          ...(cursor ? { cursor } : {}),
+        },
+        visibility,
+      )
+      for (const u of r.results) {
+        if (ids.length >= max) return { ids, truncated: true }
+        ids.push(u.id)
+      }
+      if (!r.nextCursor) return { ids, truncated: false }
+      cursor = r.nextCursor
+    }
+  }
+
+  // ── tree ──────────────────────────────────────────────────────────────────────────────────────
+
+  /** Whether the unit exists in the tenant and passes the visibility. */
+  async isVisible(tenantId: string, unitId: string, visibility?: Visibility): Promise<boolean> {
+    const where = [
+      sql`s.tenant_id = ${tenantId}`,
+      sql`s.unit_id = ${unitId}`,
+      ...this.visibilityWhere(tenantId, visibility),
+    ]
+    const r = await sql<{ unit_id: string }>`select s.unit_id from unit_search s
+      left join unit_lifecycle l on l.unit_id = s.unit_id where ${sql.join(where, sql` and `)}`.execute(
+      this.k,
+    )
+    return r.rows.length > 0
+  }
+
+  private async requireVisible(tenantId: string, unitId: string, visibility?: Visibility): Promise<void> {
+    if (!(await this.isVisible(tenantId, unitId, visibility))) throw SearchNotFound(unitId)
+  }
+
+  /** Direct children of a unit, by title, paged with a cursor. */
+  async children(
+    tenantId: string,
+    unitId: string,
+    page: { limit: number; cursor?: string },
+    visibility?: Visibility,
+  ): Promise<SearchResult> {
+    await this.requireVisible(tenantId, unitId, visibility)
+    return this.search(tenantId, this.treeInput({ parent: unitId }, page), visibility)
+  }
+
+  /** Descendants of a unit (any depth), by title, paged with a cursor. */
+  async branch(
+    tenantId: string,
+    unitId: string,
+    page: { limit: number; cursor?: string },
+    visibility?: Visibility,
+  ): Promise<SearchResult> {
+    await this.requireVisible(tenantId, unitId, visibility)
+    return this.search(tenantId, this.treeInput({ branch: unitId }, page), visibility)
+  }
+
+  /** Units of the tenant without a parent, by title, paged with a cursor. */
+  async roots(
+    tenantId: string,
+    page: { limit: number; cursor?: string },
+    visibility?: Visibility,
+  ): Promise<SearchResult> {
+    return this.search(tenantId, this.treeInput({}, page), visibility, { root: true })
+  }
+
+  private treeInput(filters: SearchFilters, page: { limit: number; cursor?: string }): SearchInput {
+    if (page.limit > MAX_PAGE) throw SearchErrors.pageTooLarge(page.limit)
+    return {
+      terms: [],
+      filters,
+      sort: 'title',
+      limit: page.limit,
+      offset: 0,
+      ...(page.cursor ? { cursor: page.cursor } : {}),
+      facets: false,
+    }
+  }
+
+  /** Every ancestor of a unit (the graph may have several parents), nearest first; invisible ones left out. */
+  async ancestors(tenantId: string, unitId: string, visibility?: Visibility): Promise<AncestorEntry[]> {
+    await this.requireVisible(tenantId, unitId, visibility)
+    const r = await sql<{ id: string; depth: number }>`with recursive a(id, depth) as (
+        select parent_id, 1 from unit_parent where tenant_id = ${tenantId} and unit_id = ${unitId}
+        union select p.parent_id, a.depth + 1 from unit_parent p join a on p.unit_id = a.id
+          where p.tenant_id = ${tenantId} and a.depth < 200
+      ) select id, min(depth) as depth from a group by id order by 2, 1`.execute(this.k)
+    if (r.rows.length === 0) return []
+    const ids = r.rows.map((x) => x.id)
+    const where = [
+      sql`s.tenant_id = ${tenantId}`,
+      sql`s.unit_id in (${sql.join(ids)})`,
+      ...this.visibilityWhere(tenantId, visibility),
+    ]
+    const vis = new Set(
+      (
+        await sql<{ unit_id: string }>`select s.unit_id from unit_search s
+          left join unit_lifecycle l on l.unit_id = s.unit_id where ${sql.join(where, sql` and `)}`.execute(
+          this.k,
+        )
+      ).rows.map((x) => x.unit_id),
+    )
+    const depth = new Map(r.rows.map((x) => [x.id, Number(x.depth)]))
+    const sums = await this.deps.catalog.summaries(
+      tenantId,
+      ids.filter((i) => vis.has(i)),
+    )
+    return sums.map((u) => ({
+      id: u.id,
+      title: u.title,
+      descriptionLevel: u.descriptionLevel,
+      parentIds: u.parentIds,
+      depth: depth.get(u.id)!,
+    }))
+  }
+}
