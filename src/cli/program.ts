@@ -20,6 +20,7 @@ import { AUDIT_TYPES, type AuditReport, type AuditType } from '../modules/fixity
 import { emit, emitError, usageError, type OutputOptions } from './output.js'
 import { registerLifecycleCommands } from './lifecycle.commands.js'
 import { registerEliminationCommands } from './elimination.commands.js'
+import { registerProofCommands } from './proof.commands.js'
 
 interface GlobalOptions extends OutputOptions {
   readonly home?: string
@@ -687,6 +688,7 @@ export function buildProgram(): Command {
 
   registerLifecycleCommands(program, withInstance)
   registerEliminationCommands(program, withInstance)
+  registerProofCommands(program, withInstance)
 
   return program
 }

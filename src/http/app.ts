@@ -15,6 +15,7 @@ import { rulesRoutes } from './routes/rules.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { fixityRoutes } from './routes/fixity.routes.js'
 import { sealRoutes } from './routes/seal.routes.js'
+import { proofRoutes } from './routes/proof.routes.js'
 import { registerWebApp, webFallback } from './web-app.js'
 import { lifecycleRoutes } from './routes/lifecycle.routes.js'
 import { eliminationRoutes } from './routes/elimination.routes.js'
@@ -124,6 +125,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(rulesRoutes, { c })
       await api.register(fixityRoutes, { c })
       await api.register(sealRoutes, { c })
+      await api.register(proofRoutes, { c })
       await api.register(lifecycleRoutes, { c })
       await api.register(eliminationRoutes, { c })
       for (const p of opts.plugins ?? []) await api.register(p, { c })

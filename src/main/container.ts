@@ -19,6 +19,7 @@ import { blobKeyFor } from '../modules/ingest/index.js'
 import { VERSION } from './version.js'
 import { FixityService, type FixityDeps } from '../modules/fixity/index.js'
 import { EvidenceService, SealService } from '../modules/seal/index.js'
+import { ProbativeReportService } from '../modules/proof/index.js'
 import { ChangesService, RegisterService, TransferService } from '../modules/lifecycle/index.js'
 import {
   createBlobRepository,
@@ -51,6 +52,7 @@ export interface Container {
   readonly fixity: FixityService
   readonly seals: SealService
   readonly evidence: EvidenceService
+  readonly probative: ProbativeReportService
   readonly transfers: TransferService
   readonly changes: ChangesService
   readonly register: RegisterService
@@ -226,6 +228,15 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
       }
     },
   })
+  const probative = new ProbativeReportService({
+    db,
+    audit,
+    tenancy,
+    fixity,
+    seals,
+    offers: storage.offers,
+    clock,
+  })
   // lifecycle: transfers out and restitutions, reclassification and mass rules updates, the register
   const transfers = new TransferService({
     db,
@@ -275,6 +286,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     fixity,
     seals,
     evidence,
+    probative,
     transfers,
     changes,
     register,
