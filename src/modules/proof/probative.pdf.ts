@@ -109,7 +109,7 @@ export function renderProbativePdf(r: ProbativeReport, opts: PdfOptions = {}): P
   table(
     doc,
     ['Date', 'Source', 'Offre', 'Empreinte', 'Conforme'],
-    [0.17, 0.1, 0.1, 0.5, 0.13],
+    [0.21, 0.08, 0.08, 0.52, 0.11],
     r.digests.map((d) => [
       d.at,
       d.source,
@@ -137,7 +137,7 @@ export function renderProbativePdf(r: ProbativeReport, opts: PdfOptions = {}): P
     table(
       doc,
       ['Détectée le', 'Offre', 'Nature', 'Réparation', 'Détail'],
-      [0.18, 0.12, 0.1, 0.2, 0.4],
+      [0.21, 0.1, 0.09, 0.2, 0.4],
       r.anomalies.map((a) => [
         a.detectedAt,
         a.offer,
@@ -159,7 +159,7 @@ export function renderProbativePdf(r: ProbativeReport, opts: PdfOptions = {}): P
   table(
     doc,
     ['N°', 'Date', 'Événement', 'Résultat', 'Agent', 'Empreinte (SHA-512)', 'Sceau'],
-    [0.06, 0.17, 0.2, 0.08, 0.1, 0.31, 0.08],
+    [0.05, 0.21, 0.2, 0.07, 0.09, 0.3, 0.08],
     r.events.map((e) => [
       String(e.seq),
       e.at,
@@ -175,7 +175,7 @@ export function renderProbativePdf(r: ProbativeReport, opts: PdfOptions = {}): P
   table(
     doc,
     ['N°', 'Scellé le', 'Racine de Merkle', 'Jeton (heure, autorité)', 'Vérifié'],
-    [0.06, 0.17, 0.4, 0.25, 0.12],
+    [0.05, 0.21, 0.38, 0.24, 0.12],
     r.seals.map((s) => [
       String(s.number),
       s.createdAt,
