@@ -7,6 +7,7 @@ import type { FixityService } from '../fixity/index.js'
 import { readToken, type SealService } from '../seal/index.js'
 import type { BlobStore } from '../storage/index.js'
 import type { Principal, TenancyService } from '../tenancy/index.js'
+import { checkSeal } from './seal-check.js'
 import { renderProbativePdf, type PdfOptions } from './probative.pdf.js'
 import {
   PROBATIVE_FORMAT,
@@ -24,7 +25,7 @@ export interface ProbativeDeps {
   readonly tenancy: TenancyService
   readonly fixity: FixityService
   readonly seals: SealService
-  readonly offers: readonly Pick<BlobStore, 'id' | 'kind'>[]
+  readonly offers: readonly BlobStore[]
   readonly clock: Clock
 }
 
@@ -330,8 +331,9 @@ export class ProbativeReportService {
     const numbers = new Set(events.map((e) => e.seal).filter((n): n is number => n !== null))
     const seals: ProbativeSeal[] = []
     if (numbers.size > 0) {
-      const verification = await this.deps.seals.verify(tenant.id)
-      for (const s of await this.deps.seals.list()) {
+      const all = await this.deps.seals.list()
+      const cas = await this.deps.seals.trustedCas()
+      for (const s of all) {
         if (!numbers.has(s.number)) continue
         let tsa: string | null = null
         let serial: string | null = null
@@ -340,9 +342,9 @@ export class ProbativeReportService {
           tsa = info.signer
           serial = info.serial
         } catch {
-          // an unreadable token is reported by the verification below
+          // an unreadable token is reported by the check below
         }
-        const problems = verification.breaks.filter((b) => b.number === s.number).map((b) => b.message)
+        const problems = await checkSeal(this.deps.seals, this.deps.offers, all, s, cas)
         seals.push({
           id: s.id,
           number: s.number,

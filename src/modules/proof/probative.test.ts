@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto'
 import { chmod, readFile, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { Readable } from 'node:stream'
 import type { FastifyInstance } from 'fastify'
 import { createTestContainer } from '../../../test/helpers/container.js'
 import { testDialects, POSTGRES_SKIP_REASON } from '../../../test/helpers/db.js'
@@ -12,6 +13,7 @@ import { writeSipZip, type SipFile } from '../../../test/helpers/sip.js'
 import { buildHttpApp } from '../../http/app.js'
 import type { Container } from '../../main/container.js'
 import { initInstance } from '../../main/instance.js'
+import { sealKeys } from '../seal/index.js'
 import { SYSTEM_PRINCIPAL, type Principal } from '../tenancy/index.js'
 import { renderProbativePdf, type ProbativeReport } from './index.js'
 
@@ -309,6 +311,9 @@ for (const dialect of testDialects()) {
           headers: { 'x-tenant-id': 'default' },
         })
         assert.equal(anon.statusCode, 401)
+        const doc = (await app.inject({ url: '/api/v1/openapi.json' })).json()
+        assert.ok(doc.paths['/api/v1/objects/{id}/probative-report'])
+        assert.ok(doc.paths['/api/v1/objects/{id}/probative-report.pdf'])
       })
     })
 
@@ -358,6 +363,23 @@ for (const dialect of testDialects()) {
       assert.ok(seal.problems.length > 0)
       assert.equal(r.conclusion.status, 'KO')
       assert.match(r.conclusion.findings.join('\n'), /Sceau n° 1/)
+    })
+
+    it('a seal token damaged on one offer: the seal no longer verifies, the offer is named', async () => {
+      const seal = (await c.seals.list()).find((s) => s.number === 1)!
+      const offer = c.storage.offers[1]!
+      const key = sealKeys(seal.storagePrefix).token
+      const bad = Buffer.from(seal.token)
+      bad[bad.length - 5] = bad[bad.length - 5]! ^ 0x01
+      await offer.delete(key, 'test: damage')
+      await offer.put(key, Readable.from([bad]))
+      const r = await c.probative.build(admin, 'default', obj.id)
+      const s1 = r.seals.find((s) => s.number === 1)!
+      assert.equal(s1.verified, false)
+      assert.ok(
+        s1.problems.some((p) => p.includes(`offre ${offer.id}`) && p.includes('jeton')),
+        s1.problems.join('; '),
+      )
     })
   })
 }
