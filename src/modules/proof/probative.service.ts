@@ -93,12 +93,16 @@ export class ProbativeReportService {
     await this.deps.tenancy.requireAccess(principal, tenantId, 'logbook.read')
     const k = this.deps.db.kysely
     const id = String(objectId)
-    const o = await k
-      .selectFrom('data_object')
-      .selectAll()
-      .where('tenant_id', '=', tenant.id)
-      .where('id', '=', id)
-      .executeTakeFirst()
+    // An id no object can have (NUL, which PostgreSQL refuses in text, or absurdly long) is simply unknown.
+    const o =
+      id.includes('\u0000') || id.length > 200
+        ? undefined
+        : await k
+            .selectFrom('data_object')
+            .selectAll()
+            .where('tenant_id', '=', tenant.id)
+            .where('id', '=', id)
+            .executeTakeFirst()
     if (!o)
       throw new AppError('OBJECT_NOT_FOUND', 'not_found', `Objet inconnu : ${id.slice(0, 200)}`, {
         objectId: id.slice(0, 200),

@@ -244,7 +244,7 @@ for (const dialect of testDialects()) {
           ).n,
         )
       const n0 = await count()
-      for (const id of ['inconnu', '', "x' OR 1=1 --", '../../etc/passwd', 'é'.repeat(5000)])
+      for (const id of ['inconnu', '', "x' OR 1=1 --", '../../etc/passwd', 'é'.repeat(5000), 'a\u0000b'])
         await assert.rejects(c.probative.build(admin, 'default', id), { code: 'OBJECT_NOT_FOUND' })
       await assert.rejects(c.probative.build(admin, 'other', obj.id), { code: 'OBJECT_NOT_FOUND' })
       await assert.rejects(c.probative.build(admin, 'nope', obj.id), (e: { kind?: string }) => {
@@ -306,6 +306,13 @@ for (const dialect of testDialects()) {
         const unknown = await app.inject({ url: `/api/v1/objects/inconnu/probative-report`, headers: auth })
         assert.equal(unknown.statusCode, 404)
         assert.equal(unknown.json().error.code, 'OBJECT_NOT_FOUND')
+        for (const id of ['a%00b', '%2e%2e%2f%2e%2e', 'x'.repeat(3000)]) {
+          const hostile = await app.inject({
+            url: `/api/v1/objects/${id}/probative-report.pdf`,
+            headers: auth,
+          })
+          assert.equal(hostile.statusCode, 404, id)
+        }
         const anon = await app.inject({
           url: `/api/v1/objects/${obj.id}/probative-report`,
           headers: { 'x-tenant-id': 'default' },
