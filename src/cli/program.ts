@@ -23,6 +23,7 @@ import { registerLifecycleCommands } from './lifecycle.commands.js'
 import { registerEliminationCommands } from './elimination.commands.js'
 import { registerAccessCommands } from './access.commands.js'
 import { registerPhysicalCommands } from './physical.commands.js'
+import { registerProofCommands } from './proof.commands.js'
 
 interface GlobalOptions extends OutputOptions {
   readonly home?: string
@@ -817,6 +818,7 @@ export function buildProgram(): Command {
 
   registerLifecycleCommands(program, withInstance)
   registerEliminationCommands(program, withInstance)
+  registerProofCommands(program, withInstance)
 
   registerAccessCommands(program, withInstance)
   registerPhysicalCommands(program, withInstance, readInputFile)

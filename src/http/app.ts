@@ -16,6 +16,7 @@ import { searchRoutes } from './routes/search.routes.js'
 import { tenancyRoutes } from './routes/tenancy.routes.js'
 import { fixityRoutes } from './routes/fixity.routes.js'
 import { sealRoutes } from './routes/seal.routes.js'
+import { proofRoutes } from './routes/proof.routes.js'
 import { registerWebApp, webFallback } from './web-app.js'
 import { lifecycleRoutes } from './routes/lifecycle.routes.js'
 import { eliminationRoutes } from './routes/elimination.routes.js'
@@ -127,6 +128,7 @@ export async function buildHttpApp(c: Container, opts: HttpOptions = {}): Promis
       await api.register(rulesRoutes, { c })
       await api.register(fixityRoutes, { c })
       await api.register(sealRoutes, { c })
+      await api.register(proofRoutes, { c })
       await api.register(lifecycleRoutes, { c })
       await api.register(eliminationRoutes, { c })
       await api.register(accessRoutes, { c })

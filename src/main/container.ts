@@ -20,6 +20,7 @@ import { blobKeyFor } from '../modules/ingest/index.js'
 import { VERSION } from './version.js'
 import { FixityService, type FixityDeps } from '../modules/fixity/index.js'
 import { EvidenceService, SealService } from '../modules/seal/index.js'
+import { ProbativeReportService } from '../modules/proof/index.js'
 import { ChangesService, RegisterService, TransferService } from '../modules/lifecycle/index.js'
 import { AccessLog, AccessService, DipService } from '../modules/access/index.js'
 import { RequestService } from '../modules/requests/index.js'
@@ -55,6 +56,7 @@ export interface Container {
   readonly fixity: FixityService
   readonly seals: SealService
   readonly evidence: EvidenceService
+  readonly probative: ProbativeReportService
   readonly transfers: TransferService
   readonly changes: ChangesService
   readonly register: RegisterService
@@ -242,6 +244,15 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
       }
     },
   })
+  const probative = new ProbativeReportService({
+    db,
+    audit,
+    tenancy,
+    fixity,
+    seals,
+    offers: storage.offers,
+    clock,
+  })
   // lifecycle: transfers out and restitutions, reclassification and mass rules updates, the register
   const transfers = new TransferService({
     searchIndex: search,
@@ -320,6 +331,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     fixity,
     seals,
     evidence,
+    probative,
     transfers,
     changes,
     register,
