@@ -295,26 +295,29 @@ export class MerkleStreams {
     if (b.buf.write(eventHashHex, b.n * 64, 64, 'hex') !== 64) throw new Error('not a SHA-512 hash')
     b.n += 1
     if (b.n < this.batchSize) return undefined
-    this.flush(key)
-    if (this.inFlight < this.maxInFlight) return undefined
-    return new Promise<void>((resolve) => (this.drained = resolve))
+    return this.flush(key)
   }
 
-  private flush(key: string): void {
+  /**
+   * Sends tree `key`'s pending hashes to the worker and frees its batch buffer (call it at the end of
+   * a range: the worker keeps only the tree's O(log n) state). Await the result when it is a promise.
+   */
+  flush(key: string): Promise<void> | undefined {
     const b = this.batches.get(key)
-    if (!b || b.n === 0) return
+    this.batches.delete(key)
+    if (!b || b.n === 0) return undefined
     const copy = new Uint8Array(b.n * 64)
     copy.set(b.buf.subarray(0, b.n * 64))
-    b.n = 0
     this.inFlight += 1
     this.worker.postMessage({ op: 'add', key, hashes: copy }, [copy.buffer])
+    if (this.inFlight < this.maxInFlight) return undefined
+    return new Promise<void>((resolve) => (this.drained = resolve))
   }
 
   /** Closes tree `key` and resolves to its root (hex). */
   end(key: string): Promise<string> {
     if (this.failure) return Promise.reject(this.failure)
-    this.flush(key)
-    this.batches.delete(key)
+    void this.flush(key) // the root message follows the last batch on the same port
     return new Promise((resolve, reject) => {
       this.pending.set(key, { resolve, reject })
       this.worker.postMessage({ op: 'end', key })

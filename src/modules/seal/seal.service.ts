@@ -459,6 +459,8 @@ export class SealService {
       for (let i = 1; i < list.length; i++)
         if (list[i]!.from <= list[i - 1]!.to) skip.add(list[i]!.seal).add(list[i - 1]!.seal)
     }
+    const owners = new Map(feeds.map((f) => [f.id, { ranges: f.ranges, next: 0 }]))
+    const roots = new Map<string, Promise<string>>()
     const streams = new MerkleStreams()
     try {
       let cur: { chain: string; list: Feed[]; i: number } | undefined
@@ -467,17 +469,30 @@ export class SealService {
         while (cur.i < cur.list.length && cur.list[cur.i]!.to < seq) cur.i += 1
         const f = cur.list[cur.i]
         if (!f || seq < f.from || skip.has(f.seal)) return undefined
+        // leaves go in the document's order: a range is fed only once the seal's earlier ones are done
+        const owner = owners.get(f.seal)!
+        if (owner.ranges[owner.next] !== f) return undefined
         if (seq !== f.from + f.fed) return undefined // cannot happen after the chain check: not fed
         f.fed += 1
         f.last = hash
-        return streams.add(f.seal, hash)
+        if (f.fed < f.to - f.from + 1) return streams.add(f.seal, hash)
+        // range complete: its pending hashes go to the worker (no buffer kept per waiting seal), and
+        // the tree is closed when it was the seal's last range
+        const wait = streams.add(f.seal, hash)
+        const flushed = streams.flush(f.seal)
+        owner.next += 1
+        if (owner.next === owner.ranges.length) {
+          const root = streams.end(f.seal)
+          root.catch(() => undefined) // observed by verify()
+          roots.set(f.seal, root)
+        }
+        return wait && flushed ? Promise.all([wait, flushed]).then(() => undefined) : (wait ?? flushed)
       }
       const chains = await this.deps.audit.verify(chain, sink)
       const fed = new Map<string, FedSeal>()
       for (const s of feeds) {
-        if (skip.has(s.id) || !s.ranges.every((r) => r.fed === r.to - r.from + 1)) continue
-        const root = streams.end(s.id)
-        root.catch(() => undefined) // observed by verify()
+        const root = roots.get(s.id)
+        if (!root || skip.has(s.id) || !s.ranges.every((r) => r.fed === r.to - r.from + 1)) continue
         fed.set(s.id, {
           count: s.ranges.reduce((n, r) => n + r.fed, 0),
           last: s.ranges.map((r) => r.last),
