@@ -622,8 +622,7 @@ export function buildProgram(): Command {
         else if (actor !== SYSTEM_PRINCIPAL && !actor.grants.some((x) => x.role === 'platform-admin')) {
           throw usageError('--tenant est requis pour un utilisateur qui n’administre pas la plate-forme')
         }
-        const chains = await c.audit.verify(o.tenant)
-        const seals = await c.seals.verify(o.tenant)
+        const { chains, seals } = await c.seals.verifyLogbook(o.tenant) // one pass: chains + seals
         const r = { ok: chains.ok && seals.ok, chains: chains.chains, seals }
         emit(g, r, () =>
           r.chains

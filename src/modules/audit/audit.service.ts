@@ -35,6 +35,9 @@ export type OperationEvent = Omit<NewEvent, 'operationId' | 'tenantId'> & {
   readonly tenantId?: string | null
 }
 
+/** Receives each verified event's hash during a chain verification (see verifyChain). */
+export type EventSink = (chain: string, seq: number, hash: string) => void | Promise<void>
+
 export interface OperationWithEvents extends Operation {
   readonly events: readonly LogbookEvent[]
 }
@@ -176,8 +179,13 @@ export class AuditService {
     return this.repo.chains()
   }
 
-  /** Re-checks one chain from genesis: every hash, every link, no gap, and the recorded head. */
-  async verifyChain(chain: string): Promise<ChainReport> {
+  /**
+   * Re-checks one chain from genesis: every hash, every link, no gap, and the recorded head.
+   * `onEvent` is given each event that passed its checks (in sequence order, up to the first break),
+   * so that one pass over the events can also feed the seals' Merkle trees; if it returns a promise,
+   * the scan waits for it (back-pressure).
+   */
+  async verifyChain(chain: string, onEvent?: EventSink): Promise<ChainReport> {
     let expectedSeq = 1
     let prev = GENESIS_HASH
     let count = 0
@@ -210,6 +218,10 @@ export class AuditService {
       }
       prev = hash
       expectedSeq += 1
+      if (onEvent) {
+        const wait = onEvent(chain, e.seq, hash)
+        if (wait) await wait
+      }
     }
     if (!firstBreak) {
       const head = await this.repo.head(chain)
@@ -230,10 +242,15 @@ export class AuditService {
     return { chain, events: count, ok: brk === null, lastHash: brk ? null : prev, firstBreak: brk }
   }
 
-  async verify(chain?: string): Promise<VerifyReport> {
-    const chains = chain ? [chain] : await this.repo.chains()
+  /** The chains `verify` checks, in the order it checks them. */
+  async verifyOrder(chain?: string): Promise<string[]> {
+    return chain ? [chain] : await this.repo.chains()
+  }
+
+  async verify(chain?: string, onEvent?: EventSink): Promise<VerifyReport> {
+    const chains = await this.verifyOrder(chain)
     const reports: ChainReport[] = []
-    for (const c of chains) reports.push(await this.verifyChain(c))
+    for (const c of chains) reports.push(await this.verifyChain(c, onEvent))
     return { ok: reports.every((r) => r.ok), chains: reports }
   }
 }

@@ -4,8 +4,9 @@ export {
   chainOf,
   type OperationWithEvents,
   type OperationEvent,
+  type EventSink,
 } from './audit.service.js'
-export { eventHash, GENESIS_HASH } from './chain.js'
+export { eventHash, eventBody, GENESIS_HASH } from './chain.js'
 export { toEvent as toEventRow } from './audit.repository.js'
 export {
   PLATFORM_CHAIN,

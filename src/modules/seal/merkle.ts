@@ -161,3 +161,170 @@ export class MerkleWorker {
     this.worker = undefined
   }
 }
+
+/**
+ * The same root computed leaf by leaf in O(log n) memory: a stack of complete subtrees (sizes
+ * 2^k, decreasing), merged as soon as two have the same size; at the end the stack is folded from the
+ * right. Levels built left to right with an odd last node carried up give exactly this shape (the
+ * left subtree of every node is the largest power of two below its leaf count, as in RFC 6962 §2.1).
+ */
+export class MerkleStream {
+  private readonly sizes: number[] = []
+  private readonly nodes: Buffer[] = []
+  count = 0
+
+  /** Adds the leaf of one event hash (64 bytes). */
+  add(eventHash: Buffer): void {
+    let h: Buffer = createHash('sha512')
+      .update(Buffer.from([0]))
+      .update(eventHash)
+      .digest()
+    let size = 1
+    while (this.sizes.length > 0 && this.sizes[this.sizes.length - 1] === size) {
+      this.sizes.pop()
+      h = nodeHash(this.nodes.pop()!, h)
+      size *= 2
+    }
+    this.sizes.push(size)
+    this.nodes.push(h)
+    this.count += 1
+  }
+
+  root(): Buffer {
+    if (this.nodes.length === 0) throw new Error('merkleRoot: no leaves')
+    let acc = this.nodes[this.nodes.length - 1]!
+    for (let j = this.nodes.length - 2; j >= 0; j--) acc = nodeHash(this.nodes[j]!, acc)
+    return acc
+  }
+}
+
+/** MerkleStream on a worker thread, one stream per key (plain JavaScript, CommonJS). */
+const STREAM_WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads')
+const { createHash } = require('node:crypto')
+const input = Buffer.alloc(129)
+const streams = new Map()
+function node(l, r) {
+  input[0] = 1
+  l.copy(input, 1)
+  r.copy(input, 65)
+  return createHash('sha512').update(input).digest()
+}
+parentPort.on('message', (m) => {
+  try {
+    if (m.op === 'add') {
+      let st = streams.get(m.key)
+      if (!st) streams.set(m.key, (st = { sizes: [], nodes: [] }))
+      const buf = Buffer.from(m.hashes.buffer, m.hashes.byteOffset, m.hashes.byteLength)
+      for (let i = 0; i + 64 <= buf.length; i += 64) {
+        input[0] = 0
+        buf.copy(input, 1, i, i + 64)
+        let h = createHash('sha512').update(input.subarray(0, 65)).digest()
+        let size = 1
+        while (st.sizes.length > 0 && st.sizes[st.sizes.length - 1] === size) {
+          st.sizes.pop()
+          h = node(st.nodes.pop(), h)
+          size *= 2
+        }
+        st.sizes.push(size)
+        st.nodes.push(h)
+      }
+      parentPort.postMessage({ op: 'ack' })
+    } else if (m.op === 'end') {
+      const st = streams.get(m.key)
+      streams.delete(m.key)
+      if (!st || st.nodes.length === 0) throw new Error('merkleRoot: no leaves')
+      let acc = st.nodes[st.nodes.length - 1]
+      for (let j = st.nodes.length - 2; j >= 0; j--) acc = node(st.nodes[j], acc)
+      parentPort.postMessage({ op: 'root', key: m.key, root: acc.toString('hex') })
+    }
+  } catch (e) {
+    parentPort.postMessage({ op: 'error', key: m.key, error: String(e) })
+  }
+})
+`
+
+/**
+ * Merkle roots of several trees fed leaf by leaf, hashed on a worker thread (the other core) while
+ * the main thread goes on reading and re-hashing events. Hashes are sent in batches; at most
+ * `maxInFlight` batches wait on the worker (`add` then returns a promise to await: bounded memory).
+ */
+export class MerkleStreams {
+  private readonly worker: Worker
+  private inFlight = 0
+  private drained: (() => void) | undefined
+  private failure: Error | undefined
+  private readonly pending = new Map<string, { resolve(r: string): void; reject(e: Error): void }>()
+  private readonly batches = new Map<string, { buf: Buffer; n: number }>()
+
+  constructor(
+    private readonly batchSize = 4096,
+    private readonly maxInFlight = 32,
+  ) {
+    this.worker = new Worker(STREAM_WORKER_SOURCE, { eval: true })
+    this.worker.unref()
+    this.worker.on('message', (m: { op: string; key?: string; root?: string; error?: string }) => {
+      if (m.op === 'ack') {
+        this.inFlight -= 1
+        if (this.inFlight < this.maxInFlight && this.drained) {
+          const d = this.drained
+          this.drained = undefined
+          d()
+        }
+      } else if (m.op === 'root' && m.key !== undefined) {
+        this.pending.get(m.key)?.resolve(m.root!)
+        this.pending.delete(m.key)
+      } else if (m.op === 'error') this.fail(new Error(m.error ?? 'merkle worker error'))
+    })
+    this.worker.on('error', (e) => this.fail(e))
+  }
+
+  private fail(e: Error): void {
+    this.failure = e
+    for (const p of this.pending.values()) p.reject(e)
+    this.pending.clear()
+    const d = this.drained
+    this.drained = undefined
+    d?.()
+  }
+
+  /** Adds one event hash (128 hex digits) to tree `key`. Await the result when it is a promise. */
+  add(key: string, eventHashHex: string): Promise<void> | undefined {
+    let b = this.batches.get(key)
+    if (!b) this.batches.set(key, (b = { buf: Buffer.alloc(this.batchSize * 64), n: 0 }))
+    if (b.buf.write(eventHashHex, b.n * 64, 64, 'hex') !== 64) throw new Error('not a SHA-512 hash')
+    b.n += 1
+    if (b.n < this.batchSize) return undefined
+    return this.flush(key)
+  }
+
+  /**
+   * Sends tree `key`'s pending hashes to the worker and frees its batch buffer (call it at the end of
+   * a range: the worker keeps only the tree's O(log n) state). Await the result when it is a promise.
+   */
+  flush(key: string): Promise<void> | undefined {
+    const b = this.batches.get(key)
+    this.batches.delete(key)
+    if (!b || b.n === 0) return undefined
+    const copy = new Uint8Array(b.n * 64)
+    copy.set(b.buf.subarray(0, b.n * 64))
+    this.inFlight += 1
+    this.worker.postMessage({ op: 'add', key, hashes: copy }, [copy.buffer])
+    if (this.inFlight < this.maxInFlight) return undefined
+    return new Promise<void>((resolve) => (this.drained = resolve))
+  }
+
+  /** Closes tree `key` and resolves to its root (hex). */
+  end(key: string): Promise<string> {
+    if (this.failure) return Promise.reject(this.failure)
+    void this.flush(key) // the root message follows the last batch on the same port
+    return new Promise((resolve, reject) => {
+      this.pending.set(key, { resolve, reject })
+      this.worker.postMessage({ op: 'end', key })
+    })
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate()
+  }
+}

@@ -5,9 +5,9 @@ import type { Clock } from '../../platform/clock.js'
 import type { IdSource } from '../../platform/ids.js'
 import type { Logger } from '../../platform/log.js'
 import type { Db } from '../../platform/db/create-db.js'
-import type { AuditService } from '../audit/index.js'
+import type { AuditService, VerifyReport } from '../audit/index.js'
 import type { StorageStrategy } from '../storage/index.js'
-import { leafHash, merkleRoot, MerkleWorker } from './merkle.js'
+import { leafHash, merkleRoot, MerkleStreams, MerkleWorker } from './merkle.js'
 import {
   authorityFiles,
   BuiltinAuthority,
@@ -47,6 +47,16 @@ export interface SealDeps {
   readonly tsaCaFile?: string | undefined
   /** Tests only: another authority (e.g. one signed by a foreign CA). */
   readonly authority?: TimestampAuthority
+}
+
+/** One seal range being fed from the chain pass. */
+interface Feed {
+  readonly seal: string
+  readonly chain: string
+  readonly from: number
+  readonly to: number
+  fed: number
+  last: string
 }
 
 function monthsBefore(d: Date, months: number): Date {
@@ -394,12 +404,115 @@ export class SealService {
   // ── verification ─────────────────────────────────────────────────────────────────────────────
 
   /**
+   * `saeh logbook verify`: the chains (audit) and the seals, in one pass over the events. Each event
+   * the chain check has verified feeds the Merkle tree of the seal covering it (trees hashed on a
+   * worker thread, O(log n) memory each); then the seals are checked as `verify` does, with those
+   * roots. A seal whose events were not all fed in its document's order (a chain broken inside its
+   * ranges, a chain outside `chain`, an unusual document) is re-read from the database as before.
+   */
+  async verifyLogbook(chain?: string): Promise<{ chains: VerifyReport; seals: SealReport }> {
+    const order = await this.deps.audit.verifyOrder(chain)
+    const rank = new Map(order.map((c, i) => [c, i]))
+    // every seal's ranges per chain, sorted by their first event
+    const byChain = new Map<string, Feed[]>()
+    const feeds: { id: string; ranges: Feed[] }[] = []
+    for (const s of await this.list()) {
+      let doc: SealDocument
+      try {
+        doc = JSON.parse(s.document) as SealDocument
+      } catch {
+        continue
+      }
+      if (!Array.isArray(doc.ranges) || doc.ranges.length === 0) continue
+      const ranges: Feed[] = []
+      let ok = true
+      let prevRank = -1
+      for (const r of doc.ranges) {
+        const k = rank.get(r?.chain)
+        // fed in the document's order only if the chains come in the scan's order
+        if (
+          k === undefined ||
+          k <= prevRank ||
+          !Number.isSafeInteger(r.fromSeq) ||
+          !Number.isSafeInteger(r.toSeq) ||
+          r.fromSeq < 1 ||
+          r.toSeq < r.fromSeq
+        ) {
+          ok = false
+          break
+        }
+        prevRank = k
+        ranges.push({ seal: s.id, chain: r.chain, from: r.fromSeq, to: r.toSeq, fed: 0, last: '' })
+      }
+      if (!ok) continue
+      feeds.push({ id: s.id, ranges })
+      for (const f of ranges) {
+        const list = byChain.get(f.chain) ?? []
+        list.push(f)
+        byChain.set(f.chain, list)
+      }
+    }
+    // overlapping ranges in one chain (an altered history) are left to the re-reading path
+    const skip = new Set<string>()
+    for (const list of byChain.values()) {
+      list.sort((a, b) => a.from - b.from)
+      for (let i = 1; i < list.length; i++)
+        if (list[i]!.from <= list[i - 1]!.to) skip.add(list[i]!.seal).add(list[i - 1]!.seal)
+    }
+    const owners = new Map(feeds.map((f) => [f.id, { ranges: f.ranges, next: 0 }]))
+    const roots = new Map<string, Promise<string>>()
+    const streams = new MerkleStreams()
+    try {
+      let cur: { chain: string; list: Feed[]; i: number } | undefined
+      const sink = (ch: string, seq: number, hash: string): Promise<void> | undefined => {
+        if (!cur || cur.chain !== ch) cur = { chain: ch, list: byChain.get(ch) ?? [], i: 0 }
+        while (cur.i < cur.list.length && cur.list[cur.i]!.to < seq) cur.i += 1
+        const f = cur.list[cur.i]
+        if (!f || seq < f.from || skip.has(f.seal)) return undefined
+        // leaves go in the document's order: a range is fed only once the seal's earlier ones are done
+        const owner = owners.get(f.seal)!
+        if (owner.ranges[owner.next] !== f) return undefined
+        if (seq !== f.from + f.fed) return undefined // cannot happen after the chain check: not fed
+        f.fed += 1
+        f.last = hash
+        if (f.fed < f.to - f.from + 1) return streams.add(f.seal, hash)
+        // range complete: its pending hashes go to the worker (no buffer kept per waiting seal), and
+        // the tree is closed when it was the seal's last range
+        const wait = streams.add(f.seal, hash)
+        const flushed = streams.flush(f.seal)
+        owner.next += 1
+        if (owner.next === owner.ranges.length) {
+          const root = streams.end(f.seal)
+          root.catch(() => undefined) // observed by verify()
+          roots.set(f.seal, root)
+        }
+        return wait && flushed ? Promise.all([wait, flushed]).then(() => undefined) : (wait ?? flushed)
+      }
+      const chains = await this.deps.audit.verify(chain, sink)
+      const fed = new Map<string, FedSeal>()
+      for (const s of feeds) {
+        const root = roots.get(s.id)
+        if (!root || skip.has(s.id) || !s.ranges.every((r) => r.fed === r.to - r.from + 1)) continue
+        fed.set(s.id, {
+          count: s.ranges.reduce((n, r) => n + r.fed, 0),
+          last: s.ranges.map((r) => r.last),
+          root,
+        })
+      }
+      const seals = await this.verify(chain, fed)
+      return { chains, seals }
+    } finally {
+      await streams.close()
+    }
+  }
+
+  /**
    * Re-checks every seal (or those covering one chain): document digest, chaining to the previous
    * seal and to those one month and one year earlier, contiguous ranges, the Merkle root recomputed
    * from the events, the token (imprint, signature, chain to the trusted CA, EKU), and every stored
    * copy on every offer.
    */
-  async verify(chain?: string): Promise<SealReport> {
+  async verify(chain?: string, fed?: ReadonlyMap<string, FedSeal>): Promise<SealReport> {
     const started = Date.now()
     const seals = await this.list()
     const cas = await this.trustedCas()
@@ -457,9 +570,16 @@ export class SealService {
         ref(doc.previousMinusOneMonth, lastBefore(before, monthsBefore(created, 1)), 'its one-month link')
         ref(doc.previousMinusOneYear, lastBefore(before, monthsBefore(created, 12)), 'its one-year link')
         try {
-          // Hashes read here; the tree is hashed on the worker thread while the loop goes on.
-          const { hashes, last } = await this.rangeBuffer(doc.ranges)
-          const count = hashes.length / 64
+          // The tree fed from the chain pass (verifyLogbook), or: hashes read here and the tree hashed
+          // on the worker thread while the loop goes on.
+          const f = fed?.get(s.id)
+          const { count, last, root } = f
+            ? f
+            : await this.rangeBuffer(doc.ranges).then(({ hashes, last }) => ({
+                count: hashes.length / 64,
+                last,
+                root: merkle.root(hashes),
+              }))
           sealedEvents += count
           doc.ranges.forEach((r, k) => {
             if (last[k] !== r.lastHash)
@@ -469,7 +589,7 @@ export class SealService {
               )
           })
           roots.push(
-            merkle.root(hashes).then(
+            root.then(
               (root) => {
                 if (root !== doc.merkleRoot || root !== s.merkleRoot || count !== doc.events)
                   fail(
@@ -538,6 +658,13 @@ export class SealService {
       durationMs: Date.now() - started,
     }
   }
+}
+
+/** A seal's tree fed during the chain pass: its event count, last hash of each range, its root. */
+export interface FedSeal {
+  readonly count: number
+  readonly last: readonly string[]
+  readonly root: Promise<string>
 }
 
 function sealGap(chain: string, seq: number): AppError {
