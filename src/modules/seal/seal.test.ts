@@ -1,6 +1,7 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { writeFileSync, readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
@@ -443,6 +444,51 @@ for (const dialect of testDialects()) {
       } finally {
         await inst.close()
       }
+    })
+  })
+}
+
+// Seals on S3 offers (CI's Ceph RGW): each seal's document and token reach both buckets, verification
+// reads them back from there, and a copy deleted from one bucket is named.
+const S3 = process.env.SAEH_TEST_S3_ENDPOINT
+if (!S3) it.skip('seals on S3 offers — skipped: SAEH_TEST_S3_ENDPOINT is not set')
+else {
+  describe('seals stored on two S3 offers', () => {
+    let inst: Inst
+    before(async () => {
+      process.env.AWS_ACCESS_KEY_ID = process.env.SAEH_TEST_S3_ACCESS_KEY ?? ''
+      process.env.AWS_SECRET_ACCESS_KEY = process.env.SAEH_TEST_S3_SECRET_KEY ?? ''
+      const tag = randomBytes(4).toString('hex')
+      const s3 = (name: string) =>
+        `s3://saeh-seal-${name}-${tag}?endpoint=${encodeURIComponent(S3)}&region=us-east-1`
+      inst = await fresh(process.env.SAEH_TEST_DATABASE_URL ? 'postgres' : 'sqlite', {
+        SAEH_OFFERS: `${s3('a')},${s3('b')}`,
+      })
+    })
+    after(() => inst.close())
+
+    it('stores and verifies a seal on both buckets, and names a deleted copy', async () => {
+      const { c } = inst
+      await ingestOne(inst)
+      const r = await c.seals.seal('test')
+      assert.equal(r.sealed, true)
+      const [s1] = await c.seals.list()
+      for (const store of c.storage.offers) {
+        const keys: string[] = []
+        for await (const h of store.list(`logbook-seals/${s1!.id}/`)) keys.push(h.key)
+        assert.ok(
+          keys.some((k) => k.endsWith('token.tsr')),
+          `token on ${store.id}: ${keys.join(', ')}`,
+        )
+      }
+      assert.equal((await c.seals.verify()).ok, true)
+      const b = c.storage.offers[1]!
+      await b.delete(`logbook-seals/${s1!.id}/token.tsr`, 'test')
+      const v = await c.seals.verify()
+      assert.equal(v.ok, false)
+      const br = v.breaks.find((x) => x.reason === 'stored-copy')
+      assert.ok(br, JSON.stringify(v.breaks))
+      assert.match(br.message, new RegExp(`token is missing or unreadable on offer ${b.id}`))
     })
   })
 }
