@@ -43,7 +43,9 @@ for (const dialect of testDialects()) {
         let c = await open(t, 3)
         await initInstance(c)
         const settle = async (n: number) => {
-          for (let k = 0; k < 500 && c.access.log.written < n; k++) await new Promise((r) => setImmediate(r))
+          // A batch is written asynchronously: wait for it (PostgreSQL needs network round trips).
+          for (let k = 0; k < 2000 && c.access.log.written < n; k++)
+            await new Promise((r) => setTimeout(r, 5))
         }
         for (let i = 0; i < 2; i++) c.access.log.append(event(i))
         assert.equal(c.access.log.pending, 2)

@@ -56,7 +56,7 @@ for (const dialect of testDialects()) {
           assert.equal(o.statusCode, 404, `${who} ${path}`)
           assert.equal(o.json().error.code, 'OBJECT_NOT_FOUND')
         }
-        const list = (await get(who, '/units?limit=1000')).json()
+        const list = (await get(who, '/units?limit=200')).json()
         assert.ok(
           list.results.every((r: { id: string }) => allIds.includes(r.id)),
           `${who} sees only tenant units`,
@@ -64,7 +64,7 @@ for (const dialect of testDialects()) {
       }
       assert.equal((await get('otherHere', '/units')).json().error.code, 'TENANT_NOT_FOUND')
       // AC-AD98: only AD98's units; AD99's are not found; BinaryMaster is outside the contract's usages.
-      const l98 = (await get('reader98', '/units?limit=1000')).json()
+      const l98 = (await get('reader98', '/units?limit=200')).json()
       assert.deepEqual(l98.results.map((r: { id: string }) => r.id).sort(), [...f.ad98.unitIds].sort())
       assert.equal((await get('reader98', `/units/${f.open.item.id}`)).statusCode, 404)
       const oOpen = f.open.item.objects[0]!.id
@@ -75,7 +75,7 @@ for (const dialect of testDialects()) {
       assert.equal(usage.statusCode, 403)
       assert.equal(usage.json().error.code, 'ACCESS_USAGE_FORBIDDEN')
       // AC-BRANCHE: only the branch under its root unit.
-      const lb = (await get('branch', '/units?limit=1000')).json()
+      const lb = (await get('branch', '/units?limit=200')).json()
       assert.deepEqual(lb.results.map((r: { id: string }) => r.id).sort(), [...f.open.unitIds].sort())
       assert.equal((await get('branch', `/units/${f.ad98.item.id}`)).statusCode, 404)
       assert.equal((await get('branch', `/objects/${f.ad98.item.objects[0]!.id}/content`)).statusCode, 404)
@@ -99,7 +99,7 @@ for (const dialect of testDialects()) {
     })
 
     it('readers get only communicable units; a closed object is 403 with its date and the request route', async () => {
-      const list = (await get('reader', '/units?limit=1000')).json()
+      const list = (await get('reader', '/units?limit=200')).json()
       const ids = list.results.map((r: { id: string }) => r.id)
       for (const id of f.open.unitIds) assert.ok(ids.includes(id))
       for (const id of [...f.closed.unitIds, ...f.never.unitIds]) assert.ok(!ids.includes(id))
@@ -180,7 +180,7 @@ for (const dialect of testDialects()) {
       assert.equal(dl.statusCode, 200)
       assert.equal((await get('reader', `/units/${f.closed.item.id}`)).statusCode, 200)
       assert.ok(
-        (await get('reader', '/units?limit=1000'))
+        (await get('reader', '/units?limit=200'))
           .json()
           .results.some((u: { id: string }) => u.id === f.closed.item.id),
       )
@@ -323,7 +323,7 @@ for (const dialect of testDialects()) {
         consult: await count('ACCESS_UNIT_CONSULT'),
         download: await count('ACCESS_OBJECT_DOWNLOAD'),
       }
-      const list = await get('reader98', '/units?limit=1000')
+      const list = await get('reader98', '/units?limit=200')
       assert.ok(list.json().total > 1)
       await get('reader98', `/units/${f.ad98.item.id}`)
       await get('reader', `/objects/${f.open.item.objects[0]!.id}/content`)
