@@ -50,6 +50,8 @@ export async function elimWorld(
   const instanceEnv = { SAEH_HOME: home, SAEH_DATABASE_URL: dbUrl, ...env }
   const clock = settableClock('2024-02-01T10:00:00.000Z')
   const c = await buildContainer(loadConfig(instanceEnv), { log: silentLogger(), clock, ...opts })
+  // As `init` does: every offer reachable, S3 buckets created.
+  await c.storage.checkOffers()
   const sys = SYSTEM_PRINCIPAL
   await c.tenancy.createTenant(sys, { id: 'ad33', name: 'Archives départementales de la Gironde' })
   await c.tenancy.createTenant(sys, { id: 'ad40', name: 'Archives départementales des Landes' })
