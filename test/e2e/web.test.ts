@@ -247,6 +247,8 @@ if (!existsSync(CHROMIUM)) {
         ['agencies', 'agencies.csv'],
         ['rules', 'rules.csv'],
         ['ingest-contracts', 'ingest-contracts.json'],
+        // Reading needs an access contract (AC-DEFAUT for principals bound to none: docs/access.md).
+        ['access-contracts', 'access-contracts.json'],
       ] as const) {
         await page.getByLabel('Référentiel', { exact: true }).selectOption(kind)
         await page.getByLabel(/^Fichier/).setInputFiles(join(REFERENTIALS, file))
@@ -465,7 +467,13 @@ if (!existsSync(CHROMIUM)) {
       }
       await snap('reader-denied')
       await nav('Recherche').click()
-      await page.getByText('5 résultat(s)').waitFor()
+      // A reader sees only communicable units (L213-2): the deliberation closed until 2049 is not listed,
+      // while the producer and the archivists found it above.
+      const count = page.getByText(/^\d+ résultat\(s\)$/)
+      await count.waitFor()
+      const n = Number((await count.innerText()).split(' ')[0])
+      assert.ok(n < 5, `a reader sees ${n} of the 5 units`)
+      assert.equal(await page.getByRole('link', { name: 'Délibération du 12 janvier 2024' }).count(), 0)
     })
 
     it('switches to English and made no request outside SAEH', async () => {

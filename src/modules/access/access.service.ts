@@ -32,6 +32,11 @@ export interface AccessContext {
   readonly contract: ContractScope
   /** Archivists (archive.manage) see every unit of their contract, communicable or not. */
   readonly manage: boolean
+  /**
+   * Communicability delays (L213-1, L213-2) govern access by the public: archivists and the producing
+   * service itself (ingest.submit on the tenant) read their contract's units whether communicable or not.
+   */
+  readonly exempt: boolean
   /** ISO instant the checks are made at. */
   readonly now: string
 }
@@ -265,7 +270,8 @@ export class AccessService {
       if (entry.status !== 'ACTIVE') throw AccessErrors.contractInactive(id)
       contract = scopeOf(entry)
     }
-    return { tenantId, principal, contract, manage, now: this.deps.clock.now().toISOString() }
+    const exempt = manage || can(principal, tenant, 'ingest.submit')
+    return { tenantId, principal, contract, manage, exempt, now: this.deps.clock.now().toISOString() }
   }
 
   /** Units inside the contract (producers, branches); no communicability. */
@@ -294,7 +300,7 @@ export class AccessService {
       ...(c.everyAgency ? {} : { producers: [...c.agencies] }),
       ...(c.rootUnits.length > 0 ? { branchRoots: [...c.rootUnits] } : {}),
       ...(c.excludedRootUnits.length > 0 ? { excludedBranchRoots: [...c.excludedRootUnits] } : {}),
-      ...(ctx.manage
+      ...(ctx.exempt
         ? {}
         : { communicableOnly: true, derogationFor: { principalId: ctx.principal.id, now: ctx.now } }),
     }
@@ -303,7 +309,7 @@ export class AccessService {
   /** Units this principal may see: the contract's, and, for readers, only communicable or derogated ones. */
   visibleWhere(ctx: AccessContext): UnitWhere {
     const scope = this.scopeWhere(ctx)
-    if (ctx.manage) return scope
+    if (ctx.exempt) return scope
     const today = ctx.now.slice(0, 10)
     return (eb) =>
       eb.and([
@@ -403,7 +409,7 @@ export class AccessService {
   async checkUnit(ctx: AccessContext, unitId: string): Promise<UnitAccess> {
     if (!(await this.inScope(ctx, [unitId])).has(unitId)) throw AccessErrors.unitNotFound(unitId)
     const a = (await this.unitAccess(ctx, [unitId])).get(unitId)!
-    if (!ctx.manage && !a.communicable) throw AccessErrors.notCommunicable('unit', unitId, a, [unitId])
+    if (!ctx.exempt && !a.communicable) throw AccessErrors.notCommunicable('unit', unitId, a, [unitId])
     return a
   }
 
@@ -420,7 +426,7 @@ export class AccessService {
     if (visible.length === 0) throw AccessErrors.objectNotFound(o.id)
     this.checkUsage(ctx, o.usage, o.id)
     const derogationIds: string[] = []
-    if (!ctx.manage) {
+    if (!ctx.exempt) {
       const acc = await this.unitAccess(ctx, o.unitIds)
       // The most restrictive unit referencing the object decides (a date beats an earlier one).
       const closed = [...acc.entries()].filter(([, a]) => !a.communicable)

@@ -283,7 +283,7 @@ export class DipService {
         { unitIds: outside.slice(0, 100), count: outside.length },
       )
     }
-    if (!ctx.manage) {
+    if (!ctx.exempt) {
       const acc = await this.deps.access.unitAccess(ctx, unitIds)
       const closed = unitIds.filter((i) => !acc.get(i)!.communicable)
       if (closed.length > 0) throw DipErrors.notCommunicable(closed)

@@ -425,6 +425,7 @@ export class RequestService {
       const reqCtx: AccessContext = {
         ...ctx,
         manage: false,
+        exempt: false,
         principal: { id: r.requester_id, kind: 'user', name: r.requester_name, grants: [] },
       }
       const acc = await this.deps.access.unitAccess(reqCtx, units)
