@@ -18,7 +18,6 @@ export {
   DIP_USAGES,
   deliveryReplyXml,
   dipToSip,
-  loadPackage,
   transferManifestOfDip,
   type DipDeps,
   type DipRequest,

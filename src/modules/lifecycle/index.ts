@@ -32,3 +32,4 @@ export {
   type RuleChange,
 } from './changes.service.js'
 export { RegisterService, registerCsv, type Register, type RegisterLine } from './register.service.js'
+export { loadPackage } from './package-loader.js'
