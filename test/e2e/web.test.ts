@@ -4,160 +4,41 @@
  * a screenshot at each main step into SAEH_SCREENSHOTS (default: a temporary folder).
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
-import { crc32, deflateSync } from 'node:zlib'
-import PDFDocument from 'pdfkit'
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { PDF_BYTES, writeSipZip } from '../helpers/sip.js'
+import {
+  CHROMIUM,
+  HAS_CHROMIUM,
+  onePagePdf,
+  openJourney,
+  REFERENTIALS,
+  smallPng,
+  type Journey,
+  type Server,
+} from './harness.js'
 
-const CHROMIUM = process.env.SAEH_CHROMIUM ?? '/usr/bin/chromium'
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
-const REFERENTIALS = join(ROOT, 'src', 'assets', 'referentials')
-
-/** A one-page PDF with a line of text (what a secretary would transfer). */
-async function onePagePdf(text: string): Promise<Buffer> {
-  const doc = new PDFDocument({ size: 'A4', info: { Title: text } })
-  const chunks: Buffer[] = []
-  doc.on('data', (c: Buffer) => chunks.push(c))
-  const done = new Promise((r) => doc.on('end', r))
-  doc.fontSize(20).text(text, 72, 96)
-  doc.end()
-  await done
-  return Buffer.concat(chunks)
-}
-
-/**
- * A PNG written by hand (signature, IHDR, IDAT, IEND): a blue band on white, or noise (incompressible,
- * so that the file is as large as its pixels).
- */
-function smallPng(width = 120, height = 60, noise = false): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4)
-    len.writeUInt32BE(data.length)
-    const body = Buffer.concat([Buffer.from(type, 'ascii'), data])
-    const crc = Buffer.alloc(4)
-    crc.writeUInt32BE(crc32(body))
-    return Buffer.concat([len, body, crc])
-  }
-  const ihdr = Buffer.alloc(13)
-  ihdr.writeUInt32BE(width, 0)
-  ihdr.writeUInt32BE(height, 4)
-  ihdr.set([8, 2, 0, 0, 0], 8) // 8 bits, RGB
-  const rows: Buffer[] = []
-  for (let y = 0; y < height; y++) {
-    const row = Buffer.alloc(1 + width * 3, 255)
-    row[0] = 0
-    if (noise) row.set(randomBytes(width * 3), 1)
-    else if (y > height / 3 && y < (2 * height) / 3)
-      for (let x = 0; x < width; x++) row.set([0, 0, 145], 1 + x * 3)
-    rows.push(row)
-  }
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(Buffer.concat(rows))),
-    chunk('IEND', Buffer.alloc(0)),
-  ])
-}
-
-interface Server {
-  readonly url: string
-  readonly adminPassword: string
-  readonly child: ChildProcess
-}
-
-/** Starts `saeh serve --port 0` and reads the printed admin password and listening address. */
-async function startServer(home: string): Promise<Server> {
-  // The server refuses unknown SAEH_* settings (SAEH_SCREENSHOTS is the test's own): pass none through.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SAEH_')))
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'saeh.js'), 'serve', '--port', '0'], {
-    env: { ...env, SAEH_HOME: home, SAEH_HOST: '127.0.0.1', SAEH_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
-  return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 60_000)
-    child.on('exit', (code) => reject(new Error(`server exited (${code}):\n${out}`)))
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString()
-      const password = /mot de passe : (\S+)/.exec(out)?.[1]
-      const url = /SAEH en service sur \S+ \((http:\/\/[^)]+)\)/.exec(out)?.[1]
-      if (password && url) {
-        clearTimeout(timer)
-        resolvePromise({ url, adminPassword: password, child })
-      }
-    })
-  })
-}
-
-// page.evaluate() takes strings here: this file is type-checked with Node's library, not the DOM's.
-if (!existsSync(CHROMIUM)) {
+if (!HAS_CHROMIUM) {
   it('web application in Chromium', { skip: `${CHROMIUM} absent: browser tests skipped` }, () => {})
 } else {
   describe('web application in Chromium', () => {
+    let j: Journey
     let dir: string
-    let shots: string
     let server: Server
-    let browser: Browser
-    let context: BrowserContext
     let page: Page
-    const external: string[] = []
+    let external: string[]
     let pdf: Buffer
-    let shot = 0
-    const snap = async (name: string) => {
-      shot += 1
-      await page.screenshot({
-        path: join(shots, `${String(shot).padStart(2, '0')}-${name}.png`),
-        fullPage: true,
-      })
-    }
-    const signIn = async (username: string, password: string) => {
-      // Each journey starts signed out, whatever the previous one left behind.
-      await page.goto(`${server.url}/login`)
-      await page.evaluate('sessionStorage.clear()')
-      await page.goto(`${server.url}/`)
-      await page.getByLabel('Nom d’utilisateur').fill(username)
-      await page.getByLabel('Mot de passe').fill(password)
-      await page.getByRole('button', { name: 'Se connecter' }).click()
-      await page.getByRole('heading', { name: 'Accueil', level: 1 }).waitFor()
-    }
-    const signOut = async () => {
-      await page.getByRole('button', { name: 'Se déconnecter' }).click()
-      await page.getByRole('heading', { name: 'Connexion' }).waitFor()
-    }
-    const nav = (name: string) => page.getByRole('navigation').getByRole('link', { name, exact: true })
-    const alertText = async () => (await page.getByRole('alert').allInnerTexts()).join('\n')
+    const snap = (name: string) => j.snap(name)
+    const signIn = (username: string, password: string) => j.signIn(username, password)
+    const signOut = () => j.signOut()
+    const nav = (name: string) => j.nav(name)
+    const alertText = () => j.alertText()
 
     before(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'saeh-e2e-'))
-      shots = resolve(process.env.SAEH_SCREENSHOTS ?? join(dir, 'screenshots'))
-      await mkdir(shots, { recursive: true })
-      console.log(`# screenshots: ${shots}`)
-      server = await startServer(join(dir, 'home'))
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ['--no-sandbox', '--lang=fr-FR'],
-      })
-      context = await browser.newContext({
-        viewport: { width: 1280, height: 720 },
-        locale: 'fr-FR',
-        acceptDownloads: true,
-      })
-      page = await context.newPage()
-      page.on('request', (r) => {
-        const u = r.url()
-        // Network requests only (the browser's own PDF viewer loads chrome:// and chrome-extension:// pages).
-        if (/^(https?|wss?):/.test(u) && !u.startsWith(`${server.url}/`)) external.push(u)
-      })
+      j = await openJourney('')
+      ;({ dir, server, page, external } = j)
       pdf = await onePagePdf('Délibération du conseil municipal — 12 janvier 2024')
       await writeSipZip(join(dir, 'good.zip'), {
         files: [
@@ -187,10 +68,7 @@ if (!existsSync(CHROMIUM)) {
     })
 
     after(async () => {
-      await browser?.close()
-      server?.child.kill('SIGTERM')
-      if (server) await new Promise((r) => server.child.once('exit', r))
-      await rm(dir, { recursive: true, force: true })
+      await j?.close()
     })
 
     it('admin: creates a commune, loads its referentials (with a refused file) and its users', async () => {
@@ -385,7 +263,7 @@ if (!existsSync(CHROMIUM)) {
 
     it('producer: a large package shows its progress, can be cancelled and sent again', async () => {
       // Chromium's network emulation slows the upload (256 KiB/s: about 2.5 s for this package).
-      const cdp = await context.newCDPSession(page)
+      const cdp = await j.context.newCDPSession(page)
       await cdp.send('Network.enable')
       const throttle = (up: number) =>
         cdp.send('Network.emulateNetworkConditions', {

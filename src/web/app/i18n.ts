@@ -1,11 +1,12 @@
 /**
  * Every user-facing string of the web application, in French (the default) and English. The English
  * dictionary is typed by the French one: a missing or extra key is a compile error. `{name}` marks a
- * parameter.
+ * parameter. The core strings are below; each area of screens keeps its own in `i18n/<area>.ts`
+ * (`defineMessages(fr, en)`), spread into `fr` and `en` at the end of this file.
  */
 import { createContext, useContext } from 'react'
 
-const fr = {
+const coreFr = {
   'app.name': 'SAEH',
   'app.tagline': 'Système d’archivage électronique hybride',
   'app.skip': 'Aller au contenu',
@@ -286,9 +287,7 @@ const fr = {
   'ref.truncated': 'Seules les premières erreurs sont affichées.',
 }
 
-export type MessageKey = keyof typeof fr
-
-const en: Record<MessageKey, string> = {
+const coreEn: Record<keyof typeof coreFr, string> = {
   'app.name': 'SAEH',
   'app.tagline': 'Hybrid electronic archiving system',
   'app.skip': 'Skip to content',
@@ -560,6 +559,16 @@ const en: Record<MessageKey, string> = {
   'ref.col.field': 'Field',
   'ref.col.message': 'Error',
   'ref.truncated': 'Only the first errors are shown.',
+}
+
+const fr = {
+  ...coreFr,
+}
+
+export type MessageKey = keyof typeof fr
+
+const en: Record<MessageKey, string> = {
+  ...coreEn,
 }
 
 export type Lang = 'fr' | 'en'
