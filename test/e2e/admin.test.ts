@@ -49,8 +49,9 @@ if (!HAS_CHROMIUM) {
         { method: 'POST', headers: { 'content-type': 'application/zip' }, body: await readFile(file) },
         TENANT,
       )
-      assert.equal(res.status, 202, await res.text())
-      const { operationId } = (await res.json()) as { operationId: string }
+      const text = await res.text()
+      assert.equal(res.status, 202, text)
+      const { operationId } = JSON.parse(text) as { operationId: string }
       for (let i = 0; i < 600; i++) {
         const op = await admin.call<{ status: string }>(
           'GET',
@@ -154,10 +155,12 @@ if (!HAS_CHROMIUM) {
       assert.equal(await page.locator('.results tbody tr').count(), 20)
       await page.getByRole('button', { name: 'Suivant' }).click()
       await page.getByText('Page 2').waitFor()
-      assert.equal(await page.locator('.results tbody tr').count(), 4)
+      // The last 4 once the next page has arrived (the previous rows stay shown while it loads).
+      await page.waitForFunction(() => document.querySelectorAll('.results tbody tr').length === 4)
       assert.match(page.url(), /cursor=/)
       await page.getByRole('button', { name: 'Page précédente' }).click()
       await page.getByText('Page 1').waitFor()
+      await page.waitForFunction(() => document.querySelectorAll('.results tbody tr').length === 20)
       // A malformed query: the server's 400, in French, with its code.
       await page.getByLabel('Rechercher dans les titres').fill('budget (2024')
       await page.getByRole('button', { name: 'Rechercher', exact: true }).click()
@@ -186,10 +189,11 @@ if (!HAS_CHROMIUM) {
     it('archivist: the classification tree, a child, its unit page with breadcrumb and proof', async () => {
       await nav('Plan de classement').click()
       await page.getByRole('heading', { name: 'Plan de classement', level: 1 }).waitFor()
+      await page.getByText('2 résultat(s)').waitFor()
       const roots = await page.locator('main tbody tr td:first-child').allInnerTexts()
       assert.deepEqual(roots, ['Délibérations du conseil municipal 2024', 'Registres d’état civil 1990'])
       await snap('tree-roots')
-      await page.getByRole('link', { name: 'Registres d’état civil 1990' }).click()
+      await page.getByRole('link', { name: 'Registres d’état civil 1990', exact: true }).click()
       await page.getByRole('heading', { name: 'Registres d’état civil 1990', level: 1 }).waitFor()
       await page.getByText('2 résultat(s)').waitFor()
       await page.getByRole('link', { name: 'Naissances 1990', exact: true }).click()
@@ -213,7 +217,7 @@ if (!HAS_CHROMIUM) {
       assert.ok(await isZip((await bundle.path())!), 'the evidence bundle is a zip')
       // The branch's descendants from the tree: the root's whole branch.
       await nav('Plan de classement').click()
-      await page.getByRole('link', { name: 'Délibérations du conseil municipal 2024' }).click()
+      await page.getByRole('link', { name: 'Délibérations du conseil municipal 2024', exact: true }).click()
       await page.getByRole('button', { name: 'Toute la branche' }).click()
       await page.getByRole('heading', { name: 'Toute la branche', level: 2 }).waitFor()
       await page.getByText('22 résultat(s)').waitFor()
@@ -221,11 +225,11 @@ if (!HAS_CHROMIUM) {
 
     it('archivist: creates an access contract (a refused one first) and binds it to the reader', async () => {
       await nav('Contrats d’accès').click()
-      await page.getByRole('cell', { name: 'AC-DEFAUT' }).waitFor()
+      await page.getByRole('cell', { name: 'AC-DEFAUT', exact: true }).waitFor()
       await page.getByRole('button', { name: 'Nouveau contrat' }).click()
       const form = page.getByRole('form', { name: 'Nouveau contrat d’accès' })
-      await form.getByLabel('Identifiant').fill('AC-COMMUNE')
-      await form.getByLabel('Intitulé').fill('Lecture des archives de la commune')
+      await form.getByLabel('Identifiant', { exact: true }).fill('AC-COMMUNE')
+      await form.getByLabel('Intitulé', { exact: true }).fill('Lecture des archives de la commune')
       await form.getByLabel(/^Services producteurs/).fill('INCONNU-99')
       await form.getByRole('button', { name: 'Enregistrer le contrat' }).click()
       const errors = page.getByTestId('contract-errors')
@@ -258,7 +262,7 @@ if (!HAS_CHROMIUM) {
       await first.getByText('Intègre').waitFor({ timeout: 60_000 })
       assert.match(await first.innerText(), /Intégrité\s+Manuel\s+Intègre\s+24/)
       await first.getByRole('link', { name: 'Rapport' }).click()
-      await page.getByText('Toutes les copies sont intègres.').waitFor()
+      await page.getByText('Toutes les copies sont intègres.', { exact: true }).waitFor()
       await page.getByText('Aucune anomalie : toutes les copies sont intègres.').waitFor()
       await snap('audit-report')
       await page.getByRole('link', { name: '← Tous les audits' }).click()

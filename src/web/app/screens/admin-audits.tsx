@@ -305,7 +305,7 @@ export function AuditScreen({ id }: { id: string }) {
       </h1>
       <p role="status">
         <AuditStatus status={data.status} />{' '}
-        {t(`admin.audit.explain.${data.status}` as 'admin.audit.explain.OK')}
+        <span>{t(`admin.audit.explain.${data.status}` as 'admin.audit.explain.OK')}</span>
       </p>
       <dl className="stats">
         <div>

@@ -387,7 +387,7 @@ export function SearchScreen() {
               {Object.entries(data.facets)
                 .filter(([, values]) => values.length > 0)
                 .map(([name, values]) => (
-                  <section key={name} aria-label={label(t, `admin.facet.${name}`, name)}>
+                  <section key={name}>
                     <h3>{label(t, `admin.facet.${name}`, name)}</h3>
                     <ul>
                       {values.map((v) => {
