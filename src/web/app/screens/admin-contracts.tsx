@@ -390,9 +390,9 @@ export function ContractsScreen() {
                 <th scope="col">{t('admin.contracts.identifier')}</th>
                 <th scope="col">{t('admin.contracts.name')}</th>
                 <th scope="col">{t('admin.contracts.status')}</th>
-                <th scope="col">{t('admin.contracts.producers')}</th>
-                <th scope="col">{t('admin.contracts.roots')}</th>
-                <th scope="col">{t('admin.contracts.excluded')}</th>
+                <th scope="col">{t('admin.contracts.col.producers')}</th>
+                <th scope="col">{t('admin.contracts.col.roots')}</th>
+                <th scope="col">{t('admin.contracts.col.excluded')}</th>
                 <th scope="col">{t('admin.contracts.usages')}</th>
                 <th scope="col">{t('admin.contracts.writeShort')}</th>
                 {writable ? (
