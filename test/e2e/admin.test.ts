@@ -156,11 +156,11 @@ if (!HAS_CHROMIUM) {
       await page.getByRole('button', { name: 'Suivant' }).click()
       await page.getByText('Page 2').waitFor()
       // The last 4 once the next page has arrived (the previous rows stay shown while it loads).
-      await page.waitForFunction(() => document.querySelectorAll('.results tbody tr').length === 4)
+      await page.waitForFunction("document.querySelectorAll('.results tbody tr').length === 4")
       assert.match(page.url(), /cursor=/)
       await page.getByRole('button', { name: 'Page précédente' }).click()
       await page.getByText('Page 1').waitFor()
-      await page.waitForFunction(() => document.querySelectorAll('.results tbody tr').length === 20)
+      await page.waitForFunction("document.querySelectorAll('.results tbody tr').length === 20")
       // A malformed query: the server's 400, in French, with its code.
       await page.getByLabel('Rechercher dans les titres').fill('budget (2024')
       await page.getByRole('button', { name: 'Rechercher', exact: true }).click()
