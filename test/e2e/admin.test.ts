@@ -149,6 +149,13 @@ if (!HAS_CHROMIUM) {
       const titles = await page.locator('.results tbody tr td:first-child').allInnerTexts()
       assert.deepEqual(titles.sort(), ['Mariages 1990', 'Naissances 1990'])
       await snap('search-facet')
+      // Back and forward: the list and the form follow the URL.
+      await page.goBack()
+      await page.getByText('24 résultat(s)').waitFor()
+      assert.equal(await page.getByLabel('Service producteur', { exact: true }).inputValue(), '')
+      await page.goForward()
+      await page.getByText('2 résultat(s)').waitFor()
+      assert.equal(await page.getByLabel('Service producteur', { exact: true }).inputValue(), COMMUNE)
       // The chip removes the producer: back to 24, two pages of 20 by cursor.
       await page.getByRole('button', { name: `Retirer le filtre Service producteur ${COMMUNE}` }).click()
       await page.getByText('24 résultat(s)').waitFor()

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react'
+import { useEffect, useState, type FormEvent } from 'react'
 import type { UnitSummary } from '../api.js'
 import { searchIds, searchUnits, type FacetValue } from '../api-admin.js'
 import { ErrorMessage, Loading, useLoad } from '../components.js'
@@ -142,6 +142,16 @@ export function SearchScreen() {
   const [dates, setDates] = useState(rangeParts(filters.date))
   const [appraisal, setAppraisal] = useState(rangeParts(filters.appraisalEnd))
   const [formSort, setFormSort] = useState(sort)
+  // The form follows the URL when it changes from outside (back button, a link).
+  const search = query.toString()
+  useEffect(() => {
+    setText(q)
+    setForm(filters)
+    setDates(rangeParts(filters.date))
+    setAppraisal(rangeParts(filters.appraisalEnd))
+    setFormSort(sort)
+    // `filters` is rebuilt from the URL on every render: the URL itself is the dependency.
+  }, [search])
   /** Cursors of the pages before this one (for "previous"). */
   const [back, setBack] = useState<{ key: string; cursors: string[] }>({ key, cursors: [] })
   const previous = back.key === key ? back.cursors : []
