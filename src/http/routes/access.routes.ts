@@ -199,6 +199,67 @@ export async function accessRoutes(app: FastifyInstance, opts: { c: Container })
     },
   )
 
+  // ── for the web screens (admin area): bindings and the access log, read-only ──
+  app.get(
+    '/access-contracts/bindings',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Les contrats d’accès attribués aux utilisateurs et clés d’API du service',
+      },
+    },
+    async (req) => {
+      const tenant = await tenantOf(req, tenancy, 'principal.manage')
+      const results = await access.listBindings(tenant.id)
+      return { total: results.length, results }
+    },
+  )
+
+  app.get<{ Querystring: { limit?: number } }>(
+    '/access-log',
+    {
+      schema: {
+        tags: ['access'],
+        summary: 'Journal des accès du service : consultations, téléchargements, recherches, DIP (récents)',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 500 } },
+        },
+      },
+    },
+    async (req) => {
+      const tenant = await tenantOf(req, tenancy, 'archive.manage')
+      const limit = req.query.limit ?? 100
+      const results: Record<string, unknown>[] = []
+      // The access log is written as ACCESS_LOG operations (one per flush): newest first.
+      for (let offset = 0; results.length < limit; offset += 20) {
+        const ops = await opts.c.audit.listOperations(tenant.id, { type: 'ACCESS_LOG', limit: 20, offset })
+        for (const op of ops.items) {
+          const full = await opts.c.audit.getOperation(tenant.id, op.id)
+          for (const e of [...full.events].reverse()) {
+            if (!e.type.startsWith('ACCESS_') || e.type === 'ACCESS_LOG') continue
+            const d = e.data ?? {}
+            results.push({
+              type: e.type,
+              at: e.createdAt,
+              agent: e.agent,
+              principal: d.principal ?? null,
+              principalKind: d.principalKind ?? null,
+              contract: d.contract ?? null,
+              objectId: e.objectId,
+              operationId: op.id,
+              ...(d.total !== undefined ? { total: d.total } : {}),
+              ...(d.query !== undefined ? { query: d.query } : {}),
+            })
+          }
+        }
+        if (offset + 20 >= ops.total) break
+      }
+      return { results: results.slice(0, limit) }
+    },
+  )
+
   app.put<{ Params: { principalId: string }; Body: { contracts: string[] } }>(
     '/access-contracts/bindings/:principalId',
     {

@@ -77,6 +77,32 @@ export async function fixityRoutes(app: FastifyInstance, opts: { c: Container })
     },
   )
 
+  app.get<{ Querystring: { limit?: number } }>(
+    '/audits',
+    {
+      schema: {
+        tags: ['fixity'],
+        summary:
+          'Les audits du service (X-Tenant-Id, ou de la plate-forme), du plus récent : état et compteurs',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { limit: { type: 'integer', minimum: 1, maximum: 200 } },
+        },
+      },
+    },
+    async (req) => {
+      const scope = await scopeOf(req, 'logbook.read', false)
+      const ids = await fixity.list(scope, req.query.limit ?? 50)
+      const results = []
+      for (const id of ids) {
+        const { anomalies: _a, alerts: _b, ...summary } = await fixity.report(scope, id, { maxAnomalies: 1 })
+        results.push(summary)
+      }
+      return { total: results.length, results }
+    },
+  )
+
   app.get<{ Params: { id: string } }>(
     '/audits/:id',
     {

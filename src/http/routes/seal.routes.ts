@@ -40,6 +40,47 @@ export async function sealRoutes(app: FastifyInstance, opts: { c: Container }): 
     },
   )
 
+  app.get(
+    '/logbook/seals',
+    {
+      schema: {
+        tags: ['logbook'],
+        summary:
+          'Les sceaux du journal (racine de Merkle, horodatage) : ceux qui couvrent le service (X-Tenant-Id) ou tous',
+      },
+    },
+    async (req) => {
+      // A tenant sees the seals covering its chain and only its own range; a platform administrator
+      // without X-Tenant-Id sees every seal and every range.
+      let chain: string | null = null
+      if (req.headers['x-tenant-id']) chain = (await tenantOf(req, tenancy, 'logbook.read')).id
+      else if (!isPlatformAdmin(principalOf(req)))
+        throw new AppError('TENANT_REQUIRED', 'invalid', 'En-tête X-Tenant-Id manquant', {
+          header: 'X-Tenant-Id',
+        })
+      const results = []
+      for (const s of await seals.list()) {
+        const doc = JSON.parse(s.document) as { ranges?: { chain: string; fromSeq: number; toSeq: number }[] }
+        const ranges = (doc.ranges ?? [])
+          .filter((r) => chain === null || r.chain === chain)
+          .map((r) => ({ chain: r.chain, fromSeq: r.fromSeq, toSeq: r.toSeq }))
+        if (chain !== null && ranges.length === 0) continue
+        results.push({
+          id: s.id,
+          number: s.number,
+          createdAt: s.createdAt,
+          genTime: s.genTime,
+          merkleRoot: s.merkleRoot,
+          digest: s.digest,
+          ...(chain === null ? { events: s.events } : {}),
+          ranges,
+        })
+      }
+      results.reverse()
+      return { total: results.length, results }
+    },
+  )
+
   app.get<{ Params: { id: string } }>(
     '/evidence/:id',
     {

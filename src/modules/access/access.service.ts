@@ -202,6 +202,20 @@ export class AccessService {
     ).map((r) => r.contract_id)
   }
 
+  /** Every binding of a tenant, one entry per principal (for the contracts screen). */
+  async listBindings(tenantId: string): Promise<{ principalId: string; contracts: string[] }[]> {
+    const rows = await this.k
+      .selectFrom('access_contract_binding')
+      .select(['principal_id', 'contract_id'])
+      .where('tenant_id', '=', tenantId)
+      .orderBy('principal_id')
+      .orderBy('contract_id')
+      .execute()
+    const out = new Map<string, string[]>()
+    for (const r of rows) out.set(r.principal_id, [...(out.get(r.principal_id) ?? []), r.contract_id])
+    return [...out].map(([principalId, contracts]) => ({ principalId, contracts }))
+  }
+
   /** Binds (or with `contracts` empty, unbinds) a principal's access contracts in a tenant; logged. */
   async bind(actor: Principal, tenantId: string, principalId: string, contracts: readonly string[]) {
     await this.deps.tenancy.requireAccess(actor, tenantId, 'principal.manage')

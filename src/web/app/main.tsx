@@ -24,6 +24,10 @@ import { TenantsScreen } from './screens/tenants.js'
 import { TransferScreen, TransfersScreen } from './screens/transfers.js'
 import { UnitScreen } from './screens/unit.js'
 import { UsersScreen } from './screens/users.js'
+import { AccessLogScreen } from './screens/admin-accesslog.js'
+import { AuditScreen, AuditsScreen } from './screens/admin-audits.js'
+import { ContractsScreen } from './screens/admin-contracts.js'
+import { TreeNodeScreen, TreeRootsScreen } from './screens/admin-tree.js'
 import './styles.css'
 
 interface Route {
@@ -72,6 +76,31 @@ const ROUTES: readonly Route[] = [
     group: 'admin',
     needs: 'referential.read',
     render: () => <ReferentialsScreen />,
+  },
+  // ── admin area: classification tree, access contracts, audits and seals, access log ──
+  { path: '/tree', nav: 'nav.tree', needs: 'archive.read', render: () => <TreeRootsScreen /> },
+  { path: '/tree/:id', needs: 'archive.read', render: (p) => <TreeNodeScreen id={p.id!} /> },
+  {
+    path: '/admin/access-contracts',
+    nav: 'nav.contracts',
+    group: 'admin',
+    needs: 'principal.manage',
+    render: () => <ContractsScreen />,
+  },
+  {
+    path: '/admin/audits',
+    nav: 'nav.audits',
+    group: 'admin',
+    needs: 'archive.manage',
+    render: () => <AuditsScreen />,
+  },
+  { path: '/admin/audits/:id', needs: 'archive.manage', render: (p) => <AuditScreen id={p.id!} /> },
+  {
+    path: '/admin/access-log',
+    nav: 'nav.accessLog',
+    group: 'admin',
+    needs: 'archive.manage',
+    render: () => <AccessLogScreen />,
   },
 ]
 

@@ -6,6 +6,7 @@ import { hasMessage, useI18n } from '../i18n.js'
 import { Link } from '../router.js'
 import { useSession } from '../session.js'
 import { UnitTable } from './search.js'
+import { UnitBreadcrumb, UnitProof } from './admin-unit.js'
 
 function previewKind(o: ObjectInfo): 'pdf' | 'image' | null {
   if (o.mimeType === 'application/pdf') return 'pdf'
@@ -83,6 +84,7 @@ export function UnitScreen({ id }: { id: string }) {
   const parent = unit.parentIds[0]
   return (
     <article aria-labelledby="unit-title">
+      <UnitBreadcrumb unit={unit} />
       <h1 id="unit-title">{unit.title}</h1>
       <h2>{t('unit.metadata')}</h2>
       <dl className="facts">
@@ -248,6 +250,7 @@ export function UnitScreen({ id }: { id: string }) {
         </>
       ) : null}
 
+      <UnitProof unit={unit} />
       {unit.content ? (
         <details>
           <summary>{t('unit.content')}</summary>
