@@ -7,6 +7,7 @@ import { canonicalJson } from '../../platform/canonical-json.js'
 import type { JobQueue } from '../../platform/queue/job-queue.js'
 import type { AuditService, NewEvent } from '../audit/index.js'
 import type { BlobRepository, StorageStrategy } from '../storage/index.js'
+import { deleteUnits } from '../catalog/index.js'
 import { can, type Principal, type Tenant, type TenancyService } from '../tenancy/index.js'
 import type { HoldService } from './holds.service.js'
 import { ElimErrors } from './errors.js'
@@ -1309,7 +1310,7 @@ export class EliminationService {
             visaId: r.visa_id,
             operationId: opId,
           })
-        await this.deleteCatalogue(trx, tenantId, unitId, snap)
+        await deleteUnits(trx, tenantId, [unitId], { searchIndex: this.deps.searchIndex })
         await trx
           .updateTable('elimination_request_unit')
           .set({ status: 'destroyed' })
@@ -1339,50 +1340,6 @@ export class EliminationService {
       })
     }
     await this.finishExecution(tenantId, id)
-  }
-
-  private async deleteCatalogue(
-    trx: Executor,
-    tenantId: string,
-    unitId: string,
-    snap: UnitState,
-  ): Promise<void> {
-    for (const t of [
-      'unit_effective_rule',
-      'unit_effective_property',
-      'unit_lifecycle',
-      'unit_rule',
-    ] as const)
-      await trx.deleteFrom(t).where('tenant_id', '=', tenantId).where('unit_id', '=', unitId).execute()
-    await trx
-      .deleteFrom('unit_parent')
-      .where('tenant_id', '=', tenantId)
-      .where((eb) => eb.or([eb('unit_id', '=', unitId), eb('parent_id', '=', unitId)]))
-      .execute()
-    await this.deps.searchIndex?.removeFromIndex(trx, [unitId])
-    await trx.deleteFrom('archive_unit').where('tenant_id', '=', tenantId).where('id', '=', unitId).execute()
-    const g = snap.objectGroupId
-    if (g === null) return
-    const still = await trx
-      .selectFrom('archive_unit')
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where('object_group_id', '=', g)
-      .executeTakeFirst()
-    if (still) return // shared group: the evaluation refuses this, kept as a guard
-    const objs = await trx
-      .selectFrom('data_object')
-      .select(['id', 'blob_id'])
-      .where('tenant_id', '=', tenantId)
-      .where('group_id', '=', g)
-      .execute()
-    await trx.deleteFrom('data_object').where('tenant_id', '=', tenantId).where('group_id', '=', g).execute()
-    const blobs = objs.map((o) => o.blob_id).filter((b): b is string => b !== null)
-    if (blobs.length > 0) {
-      await trx.deleteFrom('blob_copy').where('blob_id', 'in', blobs).execute()
-      await trx.deleteFrom('blob').where('tenant_id', '=', tenantId).where('id', 'in', blobs).execute()
-    }
-    await trx.deleteFrom('object_group').where('tenant_id', '=', tenantId).where('id', '=', g).execute()
   }
 
   private async finishExecution(tenantId: string, id: string): Promise<void> {
