@@ -1,38 +1,19 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import {
-  createTestDatabase,
-  testDialects,
-  POSTGRES_SKIP_REASON,
-  type TestDatabase,
-} from '../../test/helpers/db.js'
+import { testDialects, POSTGRES_SKIP_REASON } from '../../test/helpers/db.js'
+import { createCliInstance, type CliInstance } from '../../test/helpers/cli.js'
 import { writeSipZip } from '../../test/helpers/sip.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`access CLI on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
 
-const BIN = join(import.meta.dirname, '../../bin/saeh.js')
-
 for (const dialect of testDialects()) {
   describe(`saeh request / dip / access bind (${dialect})`, () => {
-    let t: TestDatabase
-    let env: Record<string, string>
-    const saeh = (args: string[]) => {
-      const r = spawnSync(process.execPath, [BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', ...env },
-        encoding: 'utf8',
-        timeout: 120_000,
-      })
-      return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) }
-    }
+    let t: CliInstance
+    const saeh = (args: string[]) => t.run(args)
     before(async () => {
-      t = await createTestDatabase(dialect)
-      env = {
-        SAEH_HOME: join(t.dir, 'home'),
-        SAEH_DATABASE_URL: t.config.dialect === 'sqlite' ? `sqlite://${t.config.file}` : t.config.url,
-      }
+      t = await createCliInstance(dialect)
       assert.equal(saeh(['init']).code, 0)
     })
     after(() => t.destroy())

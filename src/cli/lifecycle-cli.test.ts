@@ -1,38 +1,19 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { readFileSync, writeFileSync } from 'node:fs'
-import {
-  createTestDatabase,
-  testDialects,
-  POSTGRES_SKIP_REASON,
-  type TestDatabase,
-} from '../../test/helpers/db.js'
+import { writeFileSync } from 'node:fs'
+import { testDialects, POSTGRES_SKIP_REASON } from '../../test/helpers/db.js'
+import { createCliInstance, type CliInstance } from '../../test/helpers/cli.js'
 import { writeSipZip } from '../../test/helpers/sip.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`lifecycle CLI on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
 
-const BIN = join(import.meta.dirname, '../../bin/saeh.js')
-
 for (const dialect of testDialects()) {
   describe(`saeh transfer / reclassify / rules update / register (${dialect})`, () => {
-    let t: TestDatabase
-    let env: Record<string, string>
-    const saeh = (args: string[]) => {
-      const r = spawnSync(process.execPath, [BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', ...env },
-        encoding: 'utf8',
-        timeout: 120_000,
-      })
-      return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) }
-    }
+    let t: CliInstance
+    const saeh = (args: string[]) => t.run(args)
     before(async () => {
-      t = await createTestDatabase(dialect)
-      env = {
-        SAEH_HOME: join(t.dir, 'home'),
-        SAEH_DATABASE_URL: t.config.dialect === 'sqlite' ? `sqlite://${t.config.file}` : t.config.url,
-      }
+      t = await createCliInstance(dialect)
       assert.equal(saeh(['init']).code, 0)
       assert.equal(saeh(['tenant', 'create', 'ad', '--name', 'AD']).code, 0)
       assert.equal(saeh(['referential', 'load-defaults', '--tenant', 'ad']).code, 0)
@@ -147,11 +128,9 @@ for (const dialect of testDialects()) {
       const there = saeh(['ingest', out, '--tenant', 'ad', '--json'])
       assert.equal(there.code, 0, there.out)
       const atrFile = join(t.dir, 'atr.xml')
-      const atr = spawnSync(process.execPath, [BIN, 'atr', there.json().operationId, '--tenant', 'ad'], {
-        env: { PATH: process.env.PATH ?? '', ...env },
-        encoding: 'utf8',
-      })
-      writeFileSync(atrFile, atr.stdout)
+      const atr = saeh(['atr', there.json().operationId, '--tenant', 'ad'])
+      assert.equal(atr.code, 0, atr.err)
+      writeFileSync(atrFile, atr.out)
       const ack = saeh(['transfer', 'ack', tr.json().operationId, atrFile, '--tenant', 'default', '--json'])
       assert.equal(ack.code, 0, ack.out + ack.err)
       assert.equal(ack.json().state, 'purged')
@@ -169,7 +148,6 @@ for (const dialect of testDialects()) {
       assert.equal(reg.totals.held.units, 2)
       const csv = saeh(['register', '--tenant', 'default', '--csv'])
       assert.equal(csv.out.trim().split('\r\n').length, 4)
-      void readFileSync
     })
   })
 }

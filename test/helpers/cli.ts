@@ -1,0 +1,60 @@
+import { spawnSync } from 'node:child_process'
+import { join } from 'node:path'
+import { createTestDatabase, type TestDatabase, type TestDialect } from './db.js'
+
+/** The `saeh` command, run as a child process by the CLI tests. */
+export const SAEH_BIN = join(import.meta.dirname, '../../bin/saeh.js')
+
+export interface RunOptions {
+  /** Text given on standard input (none by default). */
+  readonly input?: string
+  /** Milliseconds before the child is killed (default 120 s). */
+  readonly timeout?: number
+}
+
+/** Runs `saeh args…` with only PATH and `env` in its environment; `json()` parses its standard output. */
+export function runSaeh(
+  env: Readonly<Record<string, string>>,
+  args: readonly string[],
+  opts: RunOptions = {},
+) {
+  const r = spawnSync(process.execPath, [SAEH_BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    ...(opts.input === undefined ? {} : { input: opts.input }),
+    encoding: 'utf8',
+    timeout: opts.timeout ?? 120_000,
+  })
+  return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) }
+}
+
+export type CliResult = ReturnType<typeof runSaeh>
+
+/** A fresh database and SAEH_HOME for driving the real `saeh` command; `destroy()` removes both. */
+export interface CliInstance {
+  readonly db: TestDatabase
+  /** Temporary folder of the instance (its SAEH_HOME is `home/` inside): put test files here. */
+  readonly dir: string
+  /** SAEH_HOME and SAEH_DATABASE_URL of the instance. */
+  readonly env: Readonly<Record<string, string>>
+  run(args: readonly string[], opts?: RunOptions): CliResult
+  destroy(): Promise<void>
+}
+
+/** Creates the database (not initialised: run `init` through `run` where the test needs it). */
+export async function createCliInstance(
+  dialect: TestDialect,
+  defaults: RunOptions = {},
+): Promise<CliInstance> {
+  const t = await createTestDatabase(dialect)
+  const env = {
+    SAEH_HOME: join(t.dir, 'home'),
+    SAEH_DATABASE_URL: t.config.dialect === 'sqlite' ? `sqlite://${t.config.file}` : t.config.url,
+  }
+  return {
+    db: t,
+    dir: t.dir,
+    env,
+    run: (args, opts = {}) => runSaeh(env, args, { ...defaults, ...opts }),
+    destroy: () => t.destroy(),
+  }
+}
