@@ -20,16 +20,7 @@ for (const dialect of testDialects()) {
 
     it('a reader asks, the archivist grants with a derogation, the reader downloads; a DIP is written', async () => {
       const sip = await writeSipZip(join(t.dir, 'a.zip'), { physical: { id: 'P1', physicalId: 'BOITE-9' } })
-      const a = saeh(['ingest', sip, '--tenant', 'default', '--json']).json()
-      const units = saeh([
-        'unit',
-        'search',
-        '--tenant',
-        'default',
-        '--operation',
-        a.operationId,
-        '--json',
-      ]).json().results as { id: string; parentIds: string[]; objects: { id: string; kind: string }[] }[]
+      const { units } = t.ingest(sip)
       const item = units.find((u) => u.objects.some((o) => o.kind === 'binary'))!
       const obj = item.objects[0]!.id
       assert.equal(saeh(['user', 'create', 'lea', '--tenant', 'default', '--role', 'reader']).code, 0)

@@ -22,28 +22,12 @@ for (const dialect of testDialects()) {
 
     it('walks a transfer to a file, its ATR, a reclassification, a rules update, their reverts and the register', async () => {
       const sip = await writeSipZip(join(t.dir, 'a.zip'))
-      const a = saeh(['ingest', sip, '--tenant', 'default', '--json']).json()
-      const b = saeh([
-        'ingest',
-        await writeSipZip(join(t.dir, 'b.zip')),
-        '--tenant',
-        'default',
-        '--json',
-      ]).json()
-      const units = saeh([
-        'unit',
-        'search',
-        '--tenant',
-        'default',
-        '--operation',
-        a.operationId,
-        '--json',
-      ]).json().results
-      const root = units.find((u: { parentIds: string[] }) => u.parentIds.length === 0)
-      const item = units.find((u: { parentIds: string[] }) => u.parentIds.length > 0)
-      const bRoot = saeh(['unit', 'search', '--tenant', 'default', '--operation', b.operationId, '--json'])
-        .json()
-        .results.find((u: { parentIds: string[] }) => u.parentIds.length === 0)
+      const { units } = t.ingest(sip)
+      const root = units.find((u) => u.parentIds.length === 0)!
+      const item = units.find((u) => u.parentIds.length > 0)!
+      const bRoot = t
+        .ingest(await writeSipZip(join(t.dir, 'b.zip')))
+        .units.find((u) => u.parentIds.length === 0)!
 
       const mv = saeh(['reclassify', 'move', item.id, '--parent', bRoot.id, '--tenant', 'default', '--json'])
       assert.equal(mv.code, 0, mv.out + mv.err)

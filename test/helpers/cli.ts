@@ -29,6 +29,13 @@ export function runSaeh(
 
 export type CliResult = ReturnType<typeof runSaeh>
 
+/** A unit as `saeh unit search --json` lists it (the fields the tests use). */
+export interface CliUnit {
+  readonly id: string
+  readonly parentIds: string[]
+  readonly objects: { id: string; kind: string }[]
+}
+
 /** A fresh database and SAEH_HOME for driving the real `saeh` command; `destroy()` removes both. */
 export interface CliInstance {
   readonly db: TestDatabase
@@ -37,6 +44,8 @@ export interface CliInstance {
   /** SAEH_HOME and SAEH_DATABASE_URL of the instance. */
   readonly env: Readonly<Record<string, string>>
   run(args: readonly string[], opts?: RunOptions): CliResult
+  /** `saeh ingest FILE` (which must succeed), then the units of that entry (`saeh unit search`). */
+  ingest(file: string, tenant?: string): { operationId: string; units: CliUnit[] }
   destroy(): Promise<void>
 }
 
@@ -50,11 +59,20 @@ export async function createCliInstance(
     SAEH_HOME: join(t.dir, 'home'),
     SAEH_DATABASE_URL: t.config.dialect === 'sqlite' ? `sqlite://${t.config.file}` : t.config.url,
   }
+  const run = (args: readonly string[], opts: RunOptions = {}) => runSaeh(env, args, { ...defaults, ...opts })
   return {
     db: t,
     dir: t.dir,
     env,
-    run: (args, opts = {}) => runSaeh(env, args, { ...defaults, ...opts }),
+    run,
+    ingest(file, tenant = 'default') {
+      const r = run(['ingest', file, '--tenant', tenant, '--json'])
+      if (r.code !== 0) throw new Error(`saeh ingest ${file} exited with ${r.code}: ${r.out}${r.err}`)
+      const operationId = r.json().operationId as string
+      const s = run(['unit', 'search', '--tenant', tenant, '--operation', operationId, '--json'])
+      if (s.code !== 0) throw new Error(`saeh unit search exited with ${s.code}: ${s.out}${s.err}`)
+      return { operationId, units: s.json().results as CliUnit[] }
+    },
     destroy: () => t.destroy(),
   }
 }
