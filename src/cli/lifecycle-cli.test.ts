@@ -39,42 +39,16 @@ for (const dialect of testDialects()) {
         root.id,
       ])
 
-      const bad = saeh([
-        'rules',
-        'update',
-        '--unit',
-        item.id,
-        '--category',
-        'AppraisalRule',
-        '--action',
-        'add',
-        '--rule',
-        'APP-COM-0005',
-        '--final-action',
-        'Destroy',
-        '--tenant',
-        'default',
-        '--json',
-      ])
+      // Adds a Destroy appraisal rule to the item.
+      const addRule = (rule: string) =>
+        saeh([
+          ...['rules', 'update', '--unit', item.id, '--category', 'AppraisalRule', '--action', 'add'],
+          ...['--rule', rule, '--final-action', 'Destroy', '--tenant', 'default', '--json'],
+        ])
+      const bad = addRule('APP-COM-0005')
       assert.equal(bad.code, 1)
       assert.equal(bad.json().error.details.errors[0].code, 'MISSING_START_DATE')
-      const up = saeh([
-        'rules',
-        'update',
-        '--unit',
-        item.id,
-        '--category',
-        'AppraisalRule',
-        '--action',
-        'add',
-        '--rule',
-        'APP-COM-0005@2024-01-12',
-        '--final-action',
-        'Destroy',
-        '--tenant',
-        'default',
-        '--json',
-      ])
+      const up = addRule('APP-COM-0005@2024-01-12')
       assert.equal(up.code, 0, up.out + up.err)
       const shown = saeh(['unit', 'show', item.id, '--tenant', 'default', '--json']).json()
       assert.ok(
