@@ -1,54 +1,26 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
-import {
-  createTestDatabase,
-  testDialects,
-  POSTGRES_SKIP_REASON,
-  type TestDatabase,
-} from '../../test/helpers/db.js'
+import { testDialects, POSTGRES_SKIP_REASON } from '../../test/helpers/db.js'
+import { createCliInstance, type CliInstance } from '../../test/helpers/cli.js'
 import { writeSipZip } from '../../test/helpers/sip.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`access CLI on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
 
-const BIN = join(import.meta.dirname, '../../bin/saeh.js')
-
 for (const dialect of testDialects()) {
   describe(`saeh request / dip / access bind (${dialect})`, () => {
-    let t: TestDatabase
-    let env: Record<string, string>
-    const saeh = (args: string[]) => {
-      const r = spawnSync(process.execPath, [BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', ...env },
-        encoding: 'utf8',
-        timeout: 120_000,
-      })
-      return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) }
-    }
+    let t: CliInstance
+    const saeh = (args: string[]) => t.run(args)
     before(async () => {
-      t = await createTestDatabase(dialect)
-      env = {
-        SAEH_HOME: join(t.dir, 'home'),
-        SAEH_DATABASE_URL: t.config.dialect === 'sqlite' ? `sqlite://${t.config.file}` : t.config.url,
-      }
+      t = await createCliInstance(dialect)
       assert.equal(saeh(['init']).code, 0)
     })
     after(() => t.destroy())
 
     it('a reader asks, the archivist grants with a derogation, the reader downloads; a DIP is written', async () => {
       const sip = await writeSipZip(join(t.dir, 'a.zip'), { physical: { id: 'P1', physicalId: 'BOITE-9' } })
-      const a = saeh(['ingest', sip, '--tenant', 'default', '--json']).json()
-      const units = saeh([
-        'unit',
-        'search',
-        '--tenant',
-        'default',
-        '--operation',
-        a.operationId,
-        '--json',
-      ]).json().results as { id: string; parentIds: string[]; objects: { id: string; kind: string }[] }[]
+      const { units } = t.ingest(sip)
       const item = units.find((u) => u.objects.some((o) => o.kind === 'binary'))!
       const obj = item.objects[0]!.id
       assert.equal(saeh(['user', 'create', 'lea', '--tenant', 'default', '--role', 'reader']).code, 0)
@@ -134,6 +106,10 @@ for (const dialect of testDialects()) {
       ])
       assert.equal(d.code, 0, d.out + d.err)
       assert.equal(d.json().state, 'ready')
+      const shownDip = saeh(['dip', 'show', d.json().operationId, '--tenant', 'default', '--json'])
+      assert.equal(shownDip.json().operationId, d.json().operationId)
+      assert.equal(shownDip.json().state, 'ready')
+      assert.match(saeh(['dip', 'show', d.json().operationId, '--tenant', 'default']).out, /^DIP .+ : ready/)
       const again = saeh(['ingest', dipFile, '--tenant', 'default', '--contract', 'IC-DEFAUT', '--json'])
       assert.equal(again.code, 0, again.out)
       assert.equal(saeh(['dip', 'export', '--tenant', 'default', '--json']).code, 2)

@@ -1,21 +1,10 @@
-import { createWriteStream } from 'node:fs'
 import { rm } from 'node:fs/promises'
-import { pipeline } from 'node:stream/promises'
 import type { Command } from 'commander'
 import { Option } from 'commander'
-import type { Container } from '../main/container.js'
-import type { Principal } from '../modules/tenancy/index.js'
 import { DIP_USAGES, dipToSip, type DipView } from '../modules/access/index.js'
 import { REQUEST_KINDS, type RequestKind, type RequestView } from '../modules/requests/index.js'
-import { emit, usageError, type OutputOptions } from './output.js'
-
-type WithInstance = <O>(
-  cmd: Command,
-  opts: O,
-  fn: (c: Container, actor: Principal, opts: O & OutputOptions) => Promise<void>,
-) => Promise<void>
-
-const collect = (v: string, prev: string[] = []) => [...prev, v]
+import { emit, usageError } from './output.js'
+import { collect, idCommand, writeNewFile, type WithInstance } from './command-kit.js'
 
 function requestText(r: RequestView): string {
   return [
@@ -159,16 +148,12 @@ export function registerAccessCommands(program: Command, withInstance: WithInsta
         )
       })
     })
-  request
-    .command('show <id>')
-    .description('une demande')
-    .requiredOption('--tenant <id>', 'service d’archives')
-    .action(async function (this: Command, id: string, o: { tenant: string }) {
-      await withInstance(this, o, async (c, actor, g) => {
-        const r = await c.requests.show(actor, o.tenant, id)
-        emit(g, r, () => requestText(r))
-      })
-    })
+  idCommand(request, withInstance, {
+    command: 'show <id>',
+    description: 'une demande',
+    run: (c, actor, tenantId, id) => c.requests.show(actor, tenantId, id),
+    text: requestText,
+  })
 
   const dip = program.command('dip').description('exports de communication (DIP SEDA)')
   dip
@@ -213,7 +198,7 @@ export function registerAccessCommands(program: Command, withInstance: WithInsta
         if (o.out && d.state === 'ready') {
           const pkg = await c.dips.open(actor, o.tenant, d.operationId)
           const target = o.asTransfer ? `${o.out}.dip.tmp` : o.out
-          await pipeline(pkg.body, createWriteStream(target, { flags: 'wx' }))
+          await writeNewFile(pkg.body, target)
           if (o.asTransfer) {
             try {
               await dipToSip(target, o.out)
@@ -226,16 +211,12 @@ export function registerAccessCommands(program: Command, withInstance: WithInsta
         if (d.state !== 'ready') process.exitCode = 1
       })
     })
-  dip
-    .command('show <id>')
-    .description('un export')
-    .requiredOption('--tenant <id>', 'service d’archives')
-    .action(async function (this: Command, id: string, o: { tenant: string }) {
-      await withInstance(this, o, async (c, actor, g) => {
-        const d = await c.dips.show(actor, o.tenant, id)
-        emit(g, d, () => dipText(d))
-      })
-    })
+  idCommand(dip, withInstance, {
+    command: 'show <id>',
+    description: 'un export',
+    run: (c, actor, tenantId, id) => c.dips.show(actor, tenantId, id),
+    text: dipText,
+  })
 
   program
     .command('access')

@@ -1,38 +1,19 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { readFileSync, writeFileSync } from 'node:fs'
-import {
-  createTestDatabase,
-  testDialects,
-  POSTGRES_SKIP_REASON,
-  type TestDatabase,
-} from '../../test/helpers/db.js'
+import { writeFileSync } from 'node:fs'
+import { testDialects, POSTGRES_SKIP_REASON } from '../../test/helpers/db.js'
+import { createCliInstance, type CliInstance } from '../../test/helpers/cli.js'
 import { writeSipZip } from '../../test/helpers/sip.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`lifecycle CLI on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
 
-const BIN = join(import.meta.dirname, '../../bin/saeh.js')
-
 for (const dialect of testDialects()) {
   describe(`saeh transfer / reclassify / rules update / register (${dialect})`, () => {
-    let t: TestDatabase
-    let env: Record<string, string>
-    const saeh = (args: string[]) => {
-      const r = spawnSync(process.execPath, [BIN, ...args], {
-        env: { PATH: process.env.PATH ?? '', ...env },
-        encoding: 'utf8',
-        timeout: 120_000,
-      })
-      return { code: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) }
-    }
+    let t: CliInstance
+    const saeh = (args: string[]) => t.run(args)
     before(async () => {
-      t = await createTestDatabase(dialect)
-      env = {
-        SAEH_HOME: join(t.dir, 'home'),
-        SAEH_DATABASE_URL: t.config.dialect === 'sqlite' ? `sqlite://${t.config.file}` : t.config.url,
-      }
+      t = await createCliInstance(dialect)
       assert.equal(saeh(['init']).code, 0)
       assert.equal(saeh(['tenant', 'create', 'ad', '--name', 'AD']).code, 0)
       assert.equal(saeh(['referential', 'load-defaults', '--tenant', 'ad']).code, 0)
@@ -41,28 +22,12 @@ for (const dialect of testDialects()) {
 
     it('walks a transfer to a file, its ATR, a reclassification, a rules update, their reverts and the register', async () => {
       const sip = await writeSipZip(join(t.dir, 'a.zip'))
-      const a = saeh(['ingest', sip, '--tenant', 'default', '--json']).json()
-      const b = saeh([
-        'ingest',
-        await writeSipZip(join(t.dir, 'b.zip')),
-        '--tenant',
-        'default',
-        '--json',
-      ]).json()
-      const units = saeh([
-        'unit',
-        'search',
-        '--tenant',
-        'default',
-        '--operation',
-        a.operationId,
-        '--json',
-      ]).json().results
-      const root = units.find((u: { parentIds: string[] }) => u.parentIds.length === 0)
-      const item = units.find((u: { parentIds: string[] }) => u.parentIds.length > 0)
-      const bRoot = saeh(['unit', 'search', '--tenant', 'default', '--operation', b.operationId, '--json'])
-        .json()
-        .results.find((u: { parentIds: string[] }) => u.parentIds.length === 0)
+      const { units } = t.ingest(sip)
+      const root = units.find((u) => u.parentIds.length === 0)!
+      const item = units.find((u) => u.parentIds.length > 0)!
+      const bRoot = t
+        .ingest(await writeSipZip(join(t.dir, 'b.zip')))
+        .units.find((u) => u.parentIds.length === 0)!
 
       const mv = saeh(['reclassify', 'move', item.id, '--parent', bRoot.id, '--tenant', 'default', '--json'])
       assert.equal(mv.code, 0, mv.out + mv.err)
@@ -74,42 +39,16 @@ for (const dialect of testDialects()) {
         root.id,
       ])
 
-      const bad = saeh([
-        'rules',
-        'update',
-        '--unit',
-        item.id,
-        '--category',
-        'AppraisalRule',
-        '--action',
-        'add',
-        '--rule',
-        'APP-COM-0005',
-        '--final-action',
-        'Destroy',
-        '--tenant',
-        'default',
-        '--json',
-      ])
+      // Adds a Destroy appraisal rule to the item.
+      const addRule = (rule: string) =>
+        saeh([
+          ...['rules', 'update', '--unit', item.id, '--category', 'AppraisalRule', '--action', 'add'],
+          ...['--rule', rule, '--final-action', 'Destroy', '--tenant', 'default', '--json'],
+        ])
+      const bad = addRule('APP-COM-0005')
       assert.equal(bad.code, 1)
       assert.equal(bad.json().error.details.errors[0].code, 'MISSING_START_DATE')
-      const up = saeh([
-        'rules',
-        'update',
-        '--unit',
-        item.id,
-        '--category',
-        'AppraisalRule',
-        '--action',
-        'add',
-        '--rule',
-        'APP-COM-0005@2024-01-12',
-        '--final-action',
-        'Destroy',
-        '--tenant',
-        'default',
-        '--json',
-      ])
+      const up = addRule('APP-COM-0005@2024-01-12')
       assert.equal(up.code, 0, up.out + up.err)
       const shown = saeh(['unit', 'show', item.id, '--tenant', 'default', '--json']).json()
       assert.ok(
@@ -147,15 +86,16 @@ for (const dialect of testDialects()) {
       const there = saeh(['ingest', out, '--tenant', 'ad', '--json'])
       assert.equal(there.code, 0, there.out)
       const atrFile = join(t.dir, 'atr.xml')
-      const atr = spawnSync(process.execPath, [BIN, 'atr', there.json().operationId, '--tenant', 'ad'], {
-        env: { PATH: process.env.PATH ?? '', ...env },
-        encoding: 'utf8',
-      })
-      writeFileSync(atrFile, atr.stdout)
+      const atr = saeh(['atr', there.json().operationId, '--tenant', 'ad'])
+      assert.equal(atr.code, 0, atr.err)
+      writeFileSync(atrFile, atr.out)
       const ack = saeh(['transfer', 'ack', tr.json().operationId, atrFile, '--tenant', 'default', '--json'])
       assert.equal(ack.code, 0, ack.out + ack.err)
       assert.equal(ack.json().state, 'purged')
       assert.equal(saeh(['unit', 'show', root.id, '--tenant', 'default', '--json']).code, 1)
+      const shownTr = saeh(['transfer', 'show', tr.json().operationId, '--tenant', 'default', '--json'])
+      assert.equal(shownTr.json().state, 'purged')
+      assert.equal(saeh(['transfer', 'show', tr.json().operationId, '--tenant', 'ad', '--json']).code, 1)
       const list = saeh(['transfer', 'list', '--tenant', 'default', '--json']).json()
       assert.equal(list.total, 1)
       assert.equal(saeh(['transfer', 'ack', 'nope', atrFile, '--tenant', 'default']).code, 1)
@@ -169,7 +109,6 @@ for (const dialect of testDialects()) {
       assert.equal(reg.totals.held.units, 2)
       const csv = saeh(['register', '--tenant', 'default', '--csv'])
       assert.equal(csv.out.trim().split('\r\n').length, 4)
-      void readFileSync
     })
   })
 }

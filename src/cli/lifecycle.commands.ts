@@ -1,24 +1,13 @@
-import { createWriteStream } from 'node:fs'
-import { pipeline } from 'node:stream/promises'
 import type { Command } from 'commander'
 import { Option } from 'commander'
-import type { Container } from '../main/container.js'
-import type { Principal } from '../modules/tenancy/index.js'
 import {
   registerCsv,
   type RuleChange,
   type Selection,
   type TransferView,
 } from '../modules/lifecycle/index.js'
-import { emit, usageError, type OutputOptions } from './output.js'
-
-type WithInstance = <O>(
-  cmd: Command,
-  opts: O,
-  fn: (c: Container, actor: Principal, opts: O & OutputOptions) => Promise<void>,
-) => Promise<void>
-
-const collect = (v: string, prev: string[] = []) => [...prev, v]
+import { emit, usageError } from './output.js'
+import { collect, idCommand, writeNewFile, type WithInstance } from './command-kit.js'
 
 interface SelectionOptions {
   unit?: string[]
@@ -47,6 +36,16 @@ function withSelection(cmd: Command): Command {
     .option('--branch <id>', 'une unité et toute sa descendance')
     .option('--query <text>', 'les unités dont le titre contient ce texte')
     .option('--operation <id>', 'les unités d’une entrée')
+}
+
+/** `… revert <operationId>`: a reclassification or a rules update undone (the service tells which). */
+function revertCommand(parent: Command, withInstance: WithInstance, description: string): Command {
+  return idCommand(parent, withInstance, {
+    command: 'revert <operationId>',
+    description,
+    run: (c, actor, tenantId, id) => c.changes.revert(actor, tenantId, id),
+    text: (r) => `Annulation ${r.operationId} : ${r.units} unité(s) rétablie(s)`,
+  })
 }
 
 function transferText(t: TransferView): string {
@@ -104,22 +103,18 @@ export function registerLifecycleCommands(program: Command, withInstance: WithIn
         })
         if (o.out && t.package) {
           const pkg = await c.transfers.openPackage(actor, o.tenant, t.operationId)
-          await pipeline(pkg.body, createWriteStream(o.out, { flags: 'wx' }))
+          await writeNewFile(pkg.body, o.out)
         }
         emit(g, t, () => transferText(t) + (o.out && t.package ? `\n  écrit dans ${o.out}` : ''))
         if (t.state === 'KO') process.exitCode = 1
       })
     })
-  transfer
-    .command('show <id>')
-    .description('un transfert')
-    .requiredOption('--tenant <id>', 'service d’archives')
-    .action(async function (this: Command, id: string, o: { tenant: string }) {
-      await withInstance(this, o, async (c, actor, g) => {
-        const t = await c.transfers.show(actor, o.tenant, id)
-        emit(g, t, () => transferText(t))
-      })
-    })
+  idCommand(transfer, withInstance, {
+    command: 'show <id>',
+    description: 'un transfert',
+    run: (c, actor, tenantId, id) => c.transfers.show(actor, tenantId, id),
+    text: transferText,
+  })
   transfer
     .command('list')
     .description('les transferts d’un service')
@@ -144,7 +139,7 @@ export function registerLifecycleCommands(program: Command, withInstance: WithIn
     .action(async function (this: Command, id: string, o: { tenant: string; out: string }) {
       await withInstance(this, o, async (c, actor, g) => {
         const pkg = await c.transfers.openPackage(actor, o.tenant, id)
-        await pipeline(pkg.body, createWriteStream(o.out, { flags: 'wx' }))
+        await writeNewFile(pkg.body, o.out)
         emit(
           g,
           { operationId: id, out: o.out, size: pkg.size },
@@ -190,16 +185,7 @@ export function registerLifecycleCommands(program: Command, withInstance: WithIn
         emit(g, r, () => `Reclassement ${r.operationId} : ${r.units} unité(s), ${r.recomputed} recalculée(s)`)
       })
     })
-  reclassify
-    .command('revert <operationId>')
-    .description('annule un reclassement (rétablit les parents et recalcule)')
-    .requiredOption('--tenant <id>', 'service d’archives')
-    .action(async function (this: Command, id: string, o: { tenant: string }) {
-      await withInstance(this, o, async (c, actor, g) => {
-        const r = await c.changes.revert(actor, o.tenant, id)
-        emit(g, r, () => `Annulation ${r.operationId} : ${r.units} unité(s) rétablie(s)`)
-      })
-    })
+  revertCommand(reclassify, withInstance, 'annule un reclassement (rétablit les parents et recalcule)')
 
   const rules =
     program.commands.find((x) => x.name() === 'rules') ??
@@ -265,16 +251,11 @@ export function registerLifecycleCommands(program: Command, withInstance: WithIn
         emit(g, r, () => `Mise à jour ${r.operationId} : ${r.units} unité(s), ${r.recomputed} recalculée(s)`)
       })
     })
-  rules
-    .command('revert <operationId>')
-    .description('annule une mise à jour de règles (rétablit les règles déclarées et recalcule)')
-    .requiredOption('--tenant <id>', 'service d’archives')
-    .action(async function (this: Command, id: string, o: { tenant: string }) {
-      await withInstance(this, o, async (c, actor, g) => {
-        const r = await c.changes.revert(actor, o.tenant, id)
-        emit(g, r, () => `Annulation ${r.operationId} : ${r.units} unité(s) rétablie(s)`)
-      })
-    })
+  revertCommand(
+    rules,
+    withInstance,
+    'annule une mise à jour de règles (rétablit les règles déclarées et recalcule)',
+  )
 
   program
     .command('register')

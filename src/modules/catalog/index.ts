@@ -1,4 +1,5 @@
 export { CatalogService, CatalogErrors } from './catalog.service.js'
+export { deleteUnits, type DeletedObject, type UnitIndexRemover } from './catalog.delete.js'
 export type {
   UnitSummary,
   UnitDetail,

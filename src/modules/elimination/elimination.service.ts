@@ -7,6 +7,7 @@ import { canonicalJson } from '../../platform/canonical-json.js'
 import type { JobQueue } from '../../platform/queue/job-queue.js'
 import type { AuditService, NewEvent } from '../audit/index.js'
 import type { BlobRepository, StorageStrategy } from '../storage/index.js'
+import { deleteUnits } from '../catalog/index.js'
 import { can, type Principal, type Tenant, type TenancyService } from '../tenancy/index.js'
 import type { HoldService } from './holds.service.js'
 import { ElimErrors } from './errors.js'
@@ -74,6 +75,17 @@ export interface PhysicalEliminationHook {
 }
 
 /** The state of a unit that a request freezes (its digest is compared before the visa and the action). */
+/** A document of a request written on every offer, before its rows are recorded. */
+interface StoredDocument {
+  name: string
+  key: string
+  blobId: string
+  size: number
+  sha512: string
+  mediaType: string
+  offers: string[]
+}
+
 export interface UnitState {
   readonly unitId: string
   readonly sedaId: string | null
@@ -304,36 +316,16 @@ export class EliminationService {
   async evaluate(trx: Executor, tenantId: string, roots: readonly string[]): Promise<Map<string, Evaluated>> {
     const today = this.today()
     // Closure downwards, with the parent links inside it.
-    const all = new Set<string>()
-    let frontier: string[] = []
-    for (let i = 0; i < roots.length; i += CHUNK) {
+    const found: string[] = []
+    for (let i = 0; i < roots.length; i += CHUNK)
       for (const r of await trx
         .selectFrom('archive_unit')
         .select('id')
         .where('tenant_id', '=', tenantId)
         .where('id', 'in', roots.slice(i, i + CHUNK))
         .execute())
-        if (!all.has(r.id)) {
-          all.add(r.id)
-          frontier.push(r.id)
-        }
-    }
-    while (frontier.length > 0) {
-      const next: string[] = []
-      for (let i = 0; i < frontier.length; i += CHUNK) {
-        for (const r of await trx
-          .selectFrom('unit_parent')
-          .select('unit_id')
-          .where('tenant_id', '=', tenantId)
-          .where('parent_id', 'in', frontier.slice(i, i + CHUNK))
-          .execute())
-          if (!all.has(r.unit_id)) {
-            all.add(r.unit_id)
-            next.push(r.unit_id)
-          }
-      }
-      frontier = next
-    }
+        found.push(r.id)
+    const all = await this.withDescendants(trx, tenantId, found)
     const states = await this.loadStates(trx, tenantId, [...all])
     const res = new Map<string, Evaluated>()
     for (const [id, s] of states) res.set(id, { state: s, reasons: this.ownReasons(s, today) })
@@ -483,13 +475,7 @@ export class EliminationService {
   async runAnalysis(payload: { tenantId: string; analysisId: string }): Promise<void> {
     const { tenantId, analysisId } = payload
     await this.deps.db.kysely.transaction().execute(async (trx) => {
-      const a = await trx
-        .selectFrom('elimination_analysis')
-        .selectAll()
-        .where('tenant_id', '=', tenantId)
-        .where('id', '=', analysisId)
-        .executeTakeFirst()
-      if (!a) throw ElimErrors.analysisNotFound(analysisId)
+      const a = await this.analysisRow(trx, tenantId, analysisId)
       if (a.status === 'DONE') return
       const filters = fromJson<AnalysisFilters>(a.filters)
       const today = this.today()
@@ -523,7 +509,7 @@ export class EliminationService {
         )
       let candidates = (await q.execute()).map((r) => r.id)
       if (filters.branch) {
-        const inBranch = await this.evaluateClosure(trx, tenantId, filters.branch)
+        const inBranch = await this.withDescendants(trx, tenantId, [filters.branch])
         candidates = candidates.filter((c) => inBranch.has(c))
       }
       const evaluated = await this.evaluate(trx, tenantId, candidates)
@@ -569,9 +555,14 @@ export class EliminationService {
     })
   }
 
-  private async evaluateClosure(trx: Executor, tenantId: string, root: string): Promise<Set<string>> {
-    const all = new Set<string>([root])
-    let frontier = [root]
+  /** `seeds` (taken as they are) and all their descendants, seeds first, then level by level. */
+  private async withDescendants(
+    trx: Executor,
+    tenantId: string,
+    seeds: readonly string[],
+  ): Promise<Set<string>> {
+    const all = new Set<string>(seeds)
+    let frontier = [...all]
     while (frontier.length > 0) {
       const next: string[] = []
       for (let i = 0; i < frontier.length; i += CHUNK)
@@ -592,13 +583,7 @@ export class EliminationService {
 
   async getAnalysis(actor: Principal, tenantId: string, analysisId: string): Promise<AnalysisResult> {
     await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.read')
-    const a = await this.deps.db.kysely
-      .selectFrom('elimination_analysis')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('id', '=', analysisId)
-      .executeTakeFirst()
-    if (!a) throw ElimErrors.analysisNotFound(analysisId)
+    const a = await this.analysisRow(this.deps.db.kysely, tenantId, analysisId)
     const r =
       a.result === null
         ? { eligible: [], conflicts: [], totals: { eligible: 0, conflicts: 0, objects: 0, bytes: 0 } }
@@ -650,13 +635,7 @@ export class EliminationService {
     const { result } = await this.deps.audit.inOperation(
       { tenantId, type: 'ELIMINATION_REQUEST', agent: actor.id },
       async (trx, op) => {
-        const a = await trx
-          .selectFrom('elimination_analysis')
-          .selectAll()
-          .where('tenant_id', '=', tenantId)
-          .where('id', '=', analysisId)
-          .executeTakeFirst()
-        if (!a) throw ElimErrors.analysisNotFound(analysisId)
+        const a = await this.analysisRow(trx, tenantId, analysisId)
         if (a.status !== 'DONE') throw ElimErrors.analysisNotReady(analysisId, a.status)
         const analysed = new Set(
           fromJson<{ eligible: AnalysisUnit[] }>(a.result).eligible.map((u) => u.unitId),
@@ -764,6 +743,32 @@ export class EliminationService {
         .executeTakeFirst()
       if (r) throw ElimErrors.inOtherRequest(r.unit_id, r.id)
     }
+  }
+
+  /** A unit's outcome in a request (refused with its reason, or destroyed). */
+  private async setUnitStatus(
+    trx: Executor,
+    requestId: string,
+    unitId: string,
+    set: { status: 'refused'; reason: string } | { status: 'destroyed' },
+  ): Promise<void> {
+    await trx
+      .updateTable('elimination_request_unit')
+      .set(set)
+      .where('request_id', '=', requestId)
+      .where('unit_id', '=', unitId)
+      .execute()
+  }
+
+  private async analysisRow(trx: Executor, tenantId: string, id: string) {
+    const a = await trx
+      .selectFrom('elimination_analysis')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('id', '=', id)
+      .executeTakeFirst()
+    if (!a) throw ElimErrors.analysisNotFound(id)
+    return a
   }
 
   private async row(trx: Executor, tenantId: string, id: string): Promise<EliminationRequestTable> {
@@ -1121,12 +1126,10 @@ export class EliminationService {
         // Per unit: still eligible and unchanged since the request? Otherwise it is left out, logged.
         const changed = await this.changedUnits(trx, r)
         for (const c of changed)
-          await trx
-            .updateTable('elimination_request_unit')
-            .set({ status: 'refused', reason: `${c.reason}: ${c.detail}` })
-            .where('request_id', '=', id)
-            .where('unit_id', '=', c.unitId)
-            .execute()
+          await this.setUnitStatus(trx, id, c.unitId, {
+            status: 'refused',
+            reason: `${c.reason}: ${c.detail}`,
+          })
         // A unit refused blocks its ancestors in the request (they would lose a descendant to keep).
         const refused = new Set(changed.map((c) => c.unitId))
         const units = await trx
@@ -1148,12 +1151,7 @@ export class EliminationService {
                 }
         }
         for (const [p, u] of blockedBy)
-          await trx
-            .updateTable('elimination_request_unit')
-            .set({ status: 'refused', reason: `HAS_DESCENDANT_TO_KEEP: ${u}` })
-            .where('request_id', '=', id)
-            .where('unit_id', '=', p)
-            .execute()
+          await this.setUnitStatus(trx, id, p, { status: 'refused', reason: `HAS_DESCENDANT_TO_KEEP: ${u}` })
         const now = this.now()
         await trx
           .updateTable('elimination_request')
@@ -1243,12 +1241,7 @@ export class EliminationService {
       const c = changed[0]
       if (c && c.reason !== 'UNIT_GONE') {
         await this.deps.db.kysely.transaction().execute(async (trx) => {
-          await trx
-            .updateTable('elimination_request_unit')
-            .set({ status: 'refused', reason: `${c.reason}: ${c.detail}` })
-            .where('request_id', '=', id)
-            .where('unit_id', '=', unitId)
-            .execute()
+          await this.setUnitStatus(trx, id, unitId, { status: 'refused', reason: `${c.reason}: ${c.detail}` })
           await this.deps.audit.record(trx, {
             operationId: opId,
             tenantId,
@@ -1309,13 +1302,8 @@ export class EliminationService {
             visaId: r.visa_id,
             operationId: opId,
           })
-        await this.deleteCatalogue(trx, tenantId, unitId, snap)
-        await trx
-          .updateTable('elimination_request_unit')
-          .set({ status: 'destroyed' })
-          .where('request_id', '=', id)
-          .where('unit_id', '=', unitId)
-          .execute()
+        await deleteUnits(trx, tenantId, [unitId], { searchIndex: this.deps.searchIndex })
+        await this.setUnitStatus(trx, id, unitId, { status: 'destroyed' })
         await this.deps.audit.record(trx, {
           operationId: opId,
           tenantId,
@@ -1339,50 +1327,6 @@ export class EliminationService {
       })
     }
     await this.finishExecution(tenantId, id)
-  }
-
-  private async deleteCatalogue(
-    trx: Executor,
-    tenantId: string,
-    unitId: string,
-    snap: UnitState,
-  ): Promise<void> {
-    for (const t of [
-      'unit_effective_rule',
-      'unit_effective_property',
-      'unit_lifecycle',
-      'unit_rule',
-    ] as const)
-      await trx.deleteFrom(t).where('tenant_id', '=', tenantId).where('unit_id', '=', unitId).execute()
-    await trx
-      .deleteFrom('unit_parent')
-      .where('tenant_id', '=', tenantId)
-      .where((eb) => eb.or([eb('unit_id', '=', unitId), eb('parent_id', '=', unitId)]))
-      .execute()
-    await this.deps.searchIndex?.removeFromIndex(trx, [unitId])
-    await trx.deleteFrom('archive_unit').where('tenant_id', '=', tenantId).where('id', '=', unitId).execute()
-    const g = snap.objectGroupId
-    if (g === null) return
-    const still = await trx
-      .selectFrom('archive_unit')
-      .select('id')
-      .where('tenant_id', '=', tenantId)
-      .where('object_group_id', '=', g)
-      .executeTakeFirst()
-    if (still) return // shared group: the evaluation refuses this, kept as a guard
-    const objs = await trx
-      .selectFrom('data_object')
-      .select(['id', 'blob_id'])
-      .where('tenant_id', '=', tenantId)
-      .where('group_id', '=', g)
-      .execute()
-    await trx.deleteFrom('data_object').where('tenant_id', '=', tenantId).where('group_id', '=', g).execute()
-    const blobs = objs.map((o) => o.blob_id).filter((b): b is string => b !== null)
-    if (blobs.length > 0) {
-      await trx.deleteFrom('blob_copy').where('blob_id', 'in', blobs).execute()
-      await trx.deleteFrom('blob').where('tenant_id', '=', tenantId).where('id', 'in', blobs).execute()
-    }
-    await trx.deleteFrom('object_group').where('tenant_id', '=', tenantId).where('id', '=', g).execute()
   }
 
   private async finishExecution(tenantId: string, id: string): Promise<void> {
@@ -1543,15 +1487,7 @@ export class EliminationService {
     name: string,
     mediaType: string,
     bytes: Buffer,
-  ): Promise<{
-    name: string
-    key: string
-    blobId: string
-    size: number
-    sha512: string
-    mediaType: string
-    offers: string[]
-  }> {
+  ): Promise<StoredDocument> {
     const blobId = this.deps.ids.next()
     const key = `${tenantId}/eliminations/${requestId}/${blobId}-${name}`
     const stored = await this.deps.storage.put(
@@ -1575,15 +1511,7 @@ export class EliminationService {
     trx: Executor,
     tenantId: string,
     requestId: string,
-    docs: readonly {
-      name: string
-      key: string
-      blobId: string
-      size: number
-      sha512: string
-      mediaType: string
-      offers: string[]
-    }[],
+    docs: readonly StoredDocument[],
   ): Promise<void> {
     for (const d of docs) {
       await this.deps.blobs.record(trx, tenantId, { id: d.blobId, size: d.size, sha512: d.sha512 }, d.offers)

@@ -12,6 +12,7 @@ import type { AuditService, NewEvent } from '../audit/index.js'
 import type { Principal, TenancyService } from '../tenancy/index.js'
 import type { BlobRepository, StorageStrategy } from '../storage/index.js'
 import type { IngestResult } from '../ingest/index.js'
+import { deleteUnits } from '../catalog/index.js'
 import { checkXmlSafety, SUPPORTED_SEDA_VERSIONS, validateManifest, type SedaVersion } from '../seda/index.js'
 import {
   archiveTransferXml,
@@ -782,10 +783,8 @@ export class TransferService {
   ): Promise<{ units: number; objects: number; keys: { key: string; blobId: string }[] }> {
     const tenantId = t.tenant_id
     const ids = fromJson<string[]>(t.unit_ids)
-    const set = new Set(ids)
     const now = this.now()
     const keys: { key: string; blobId: string }[] = []
-    const groups = new Set<string>()
     for (let i = 0; i < ids.length; i += CHUNK) {
       const slice = ids.slice(i, i + CHUNK)
       const units = await trx
@@ -806,7 +805,6 @@ export class TransferService {
               .execute()
       for (const u of units) {
         const mine = objs.filter((o) => o.group_id === u.object_group_id)
-        if (u.object_group_id) groups.add(u.object_group_id)
         await trx
           .insertInto('unit_tombstone')
           .values({
@@ -827,56 +825,11 @@ export class TransferService {
           })
           .execute()
       }
-      for (const tbl of [
-        'unit_effective_rule',
-        'unit_effective_property',
-        'unit_lifecycle',
-        'unit_rule',
-      ] as const)
-        await trx.deleteFrom(tbl).where('tenant_id', '=', tenantId).where('unit_id', 'in', slice).execute()
-      await trx
-        .deleteFrom('unit_parent')
-        .where('tenant_id', '=', tenantId)
-        .where((eb) => eb.or([eb('unit_id', 'in', slice), eb('parent_id', 'in', slice)]))
-        .execute()
     }
-    await this.deps.searchIndex?.removeFromIndex(trx, ids)
-    for (let i = 0; i < ids.length; i += CHUNK)
-      await trx
-        .deleteFrom('archive_unit')
-        .where('tenant_id', '=', tenantId)
-        .where('id', 'in', ids.slice(i, i + CHUNK))
-        .execute()
-    // Groups still referenced by a unit that stays are kept.
-    let objects = 0
-    for (const g of groups) {
-      const still = await trx
-        .selectFrom('archive_unit')
-        .select('id')
-        .where('tenant_id', '=', tenantId)
-        .where('object_group_id', '=', g)
-        .executeTakeFirst()
-      if (still) continue
-      const objs = await trx
-        .selectFrom('data_object')
-        .select(['id', 'blob_id', 'operation_id'])
-        .where('tenant_id', '=', tenantId)
-        .where('group_id', '=', g)
-        .execute()
-      await trx
-        .deleteFrom('data_object')
-        .where('tenant_id', '=', tenantId)
-        .where('group_id', '=', g)
-        .execute()
-      for (const o of objs) {
-        objects++
-        if (!o.blob_id) continue
-        await trx.deleteFrom('blob_copy').where('blob_id', '=', o.blob_id).execute()
-        await trx.deleteFrom('blob').where('tenant_id', '=', tenantId).where('id', '=', o.blob_id).execute()
-        keys.push({ key: `${tenantId}/${o.operation_id}/${o.id}`, blobId: o.blob_id })
-      }
-      await trx.deleteFrom('object_group').where('tenant_id', '=', tenantId).where('id', '=', g).execute()
-    }
+    // The catalogue rows go (groups still referenced by a unit that stays are kept); their binaries after.
+    const deleted = await deleteUnits(trx, tenantId, ids, { searchIndex: this.deps.searchIndex })
+    for (const o of deleted)
+      if (o.blobId) keys.push({ key: `${tenantId}/${o.operationId}/${o.id}`, blobId: o.blobId })
     // The package itself carried the binaries: it goes too (its digest stays in the logbook).
     if (t.package_blob_id) {
       await trx.deleteFrom('blob_copy').where('blob_id', '=', t.package_blob_id).execute()
@@ -892,8 +845,7 @@ export class TransferService {
         .execute()
       keys.push({ key: `${tenantId}/${t.operation_id}/transfer-package.zip`, blobId: t.package_blob_id })
     }
-    void set
-    return { units: ids.length, objects, keys }
+    return { units: ids.length, objects: deleted.length, keys }
   }
 
   private async setState(
