@@ -268,9 +268,16 @@ export function registerPhysicalCommands(
         const b = await c.physical.getBox(actor, o.tenant, ref)
         emit(g, b, () =>
           [
-            `Boîte ${b.barcode} ${b.cote ?? ''} (${b.status}) — ${b.place?.path ?? 'sans emplacement'}`,
+            `Boîte ${b.barcode} ${b.cote ?? ''} (${b.status}) — ${b.place?.path ?? 'sans emplacement'}` +
+              (b.out
+                ? ` — SORTIE (demande ${b.out.requestId}${b.out.dueDate ? `, retour prévu le ${b.out.dueDate}` : ''}${b.out.overdue ? ', EN RETARD' : ''})`
+                : ''),
             ...b.content.map((x) => `  unité ${x.unitId} ${x.title ?? ''}`),
             ...b.history.map((h) => `  ${h.at} ${h.label} ${h.from ?? ''} → ${h.to ?? ''} ${h.note ?? ''}`),
+            ...b.outings.map(
+              (x) =>
+                `  sortie ${x.kind ?? ''} ${x.requestId} : ${x.deliveredAt} → ${x.returnedAt ?? 'non rendue'}${x.dueDate ? ` (retour prévu ${x.dueDate})` : ''}${x.overdue ? ' en retard' : ''}`,
+            ),
           ].join('\n'),
         )
       })
@@ -293,7 +300,10 @@ export function registerPhysicalCommands(
           r,
           () =>
             r.results
-              .map((b) => `${b.barcode.padEnd(20)} ${(b.cote ?? '').padEnd(16)} ${b.place?.path ?? '—'}`)
+              .map(
+                (b) =>
+                  `${b.barcode.padEnd(20)} ${(b.cote ?? '').padEnd(16)} ${b.place?.path ?? '—'}${b.presence === 'out' ? ' (sortie)' : ''}`,
+              )
               .join('\n') || 'Aucune boîte.',
         )
       })
@@ -425,6 +435,9 @@ export function registerPhysicalCommands(
               ),
               ...p.unexpected.map(
                 (m) => `  inattendue  ${m.barcode} (vue sur ${m.foundAt.join(', ')}, ${m.reason})`,
+              ),
+              ...(p.out ?? []).map(
+                (m) => `  sortie      ${m.barcode} (place ${m.expectedAt}, demande ${m.requestId})`,
               ),
             ].join('\n'),
           )

@@ -72,6 +72,13 @@ export const PhysErrors = {
     ),
   boxDestroyed: (barcode: string) =>
     new AppError('BOX_DESTROYED', 'conflict', `La boîte ${barcode} a été détruite`, { barcode }),
+  boxOut: (barcode: string, requestId: string) =>
+    new AppError(
+      'BOX_OUT',
+      'conflict',
+      `La boîte ${barcode} est sortie (demande ${requestId}) : elle doit être réintégrée avant d’être déplacée`,
+      { barcode, requestId },
+    ),
   noFootprint: (barcode: string) =>
     new AppError(
       'BOX_FOOTPRINT_UNKNOWN',

@@ -5,6 +5,7 @@ import type { Insertable } from 'kysely'
 import type {
   ArchiveUnitTable,
   BoxContentTable,
+  BoxMovementTable,
   BoxTable,
   DataObjectTable,
   LocationTable,
@@ -26,6 +27,8 @@ import {
   type RawRow,
 } from './transfer-form.js'
 import type {
+  BoxOut,
+  BoxOuting,
   BoxView,
   DestroyedBox,
   FreeSpaceAnswer,
@@ -411,10 +414,15 @@ export class PhysicalService {
       .where('status', '=', 'active')
       .orderBy('barcode')
       .execute()
+    const outs = await this.outs(
+      this.k,
+      tenantId,
+      rows.map((r) => r.id),
+    )
     return {
       ...this.view(n, levels, usage, tree),
       children: n.children.map((c) => this.view(c, levels, usage, tree)),
-      boxes: rows.map((b) => this.boxSummary(b, tree)),
+      boxes: rows.map((b) => this.boxSummary(b, tree, outs)),
     }
   }
 
@@ -596,8 +604,9 @@ export class PhysicalService {
     }))
   }
 
-  private boxSummary(b: BoxTable, tree: LocationTree | null): BoxView {
+  private boxSummary(b: BoxTable, tree: LocationTree | null, outs?: ReadonlyMap<string, BoxOut>): BoxView {
     const place = b.location_id ? (tree?.byId.get(b.location_id)?.row.path ?? null) : null
+    const out = outs?.get(b.id) ?? null
     return {
       id: b.id,
       barcode: b.barcode,
@@ -608,6 +617,8 @@ export class PhysicalService {
       linearMetres: b.footprint_mm === null ? null : metres(Number(b.footprint_mm)),
       status: b.status,
       place: b.location_id ? { id: b.location_id, path: place } : null,
+      presence: b.status === 'destroyed' ? 'destroyed' : out ? 'out' : b.location_id ? 'shelved' : 'unplaced',
+      out,
       operationId: b.operation_id,
       createdAt: b.created_at,
     }
@@ -782,7 +793,12 @@ export class PhysicalService {
       .limit(Math.min(Math.max(q.limit ?? 100, 1), 1000))
       .offset(Math.max(q.offset ?? 0, 0))
       .execute()
-    return { total, results: rows.map((r) => this.boxSummary(r, tree)) }
+    const outs = await this.outs(
+      this.k,
+      tenantId,
+      rows.map((r) => r.id),
+    )
+    return { total, results: rows.map((r) => this.boxSummary(r, tree, outs)) }
   }
 
   async getBox(actor: Principal, tenantId: string, ref: string) {
@@ -808,8 +824,10 @@ export class PhysicalService {
       .orderBy('at')
       .orderBy('id')
       .execute()
+    const outs = await this.outs(this.k, tenantId, [box.id])
     return {
-      ...this.boxSummary(box, tree),
+      ...this.boxSummary(box, tree, outs),
+      outings: await this.outings(tenantId, history),
       content: content.map((c) => ({
         objectId: c.object_id,
         unitId: c.unit_id,
@@ -825,19 +843,211 @@ export class PhysicalService {
         agent: h.agent,
         operationId: h.operation_id,
         note: h.note,
+        requestId: h.request_id ?? null,
       })),
     }
+  }
+
+  /** The outings of a box from its `out` / `returned` rows and the requests they name. */
+  private async outings(tenantId: string, history: readonly BoxMovementTable[]): Promise<BoxOuting[]> {
+    const outRows = history.filter((h) => h.kind === 'out' && h.request_id)
+    if (outRows.length === 0) return []
+    const reqs = new Map(
+      (
+        await this.k
+          .selectFrom('access_request')
+          .select(['id', 'kind', 'service', 'requester_name', 'state', 'due_date'])
+          .where('tenant_id', '=', tenantId)
+          .where(
+            'id',
+            'in',
+            outRows.map((h) => h.request_id!),
+          )
+          .execute()
+      ).map((r) => [r.id, r]),
+    )
+    const today = this.now().slice(0, 10)
+    return outRows.map((o) => {
+      const r = reqs.get(o.request_id!)
+      const back = history.find((h) => h.kind === 'returned' && h.request_id === o.request_id) ?? null
+      const due = r?.due_date ?? null
+      return {
+        requestId: o.request_id!,
+        kind: r?.kind ?? null,
+        service: r?.service ?? null,
+        requester: r?.requester_name ?? null,
+        state: r?.state ?? null,
+        deliveredAt: o.at,
+        dueDate: due,
+        returnedAt: back?.at ?? null,
+        overdue: due !== null && (back ? back.at.slice(0, 10) > due : today > due),
+      }
+    })
+  }
+
+  /** The boxes among `boxIds` (all the tenant's when omitted) that are out: an `out` row not returned. */
+  private async outs(
+    trx: Executor,
+    tenantId: string,
+    boxIds?: readonly string[],
+    requestId?: string,
+  ): Promise<Map<string, BoxOut>> {
+    const out = new Map<string, BoxOut>()
+    if (boxIds && boxIds.length === 0) return out
+    let q = trx
+      .selectFrom('box_movement as m')
+      .leftJoin('access_request as r', (j) =>
+        j.onRef('r.id', '=', 'm.request_id').on('r.tenant_id', '=', tenantId),
+      )
+      .select(['m.box_id', 'm.request_id', 'm.at', 'r.kind', 'r.service', 'r.due_date'])
+      .where('m.tenant_id', '=', tenantId)
+      .where('m.kind', '=', 'out')
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('box_movement as x')
+              .select('x.id')
+              .whereRef('x.box_id', '=', 'm.box_id')
+              .whereRef('x.request_id', '=', 'm.request_id')
+              .where('x.kind', '=', 'returned'),
+          ),
+        ),
+      )
+    if (requestId !== undefined) q = q.where('m.request_id', '=', requestId)
+    const rows: Awaited<ReturnType<typeof q.execute>> = []
+    if (boxIds)
+      for (let i = 0; i < boxIds.length; i += 500)
+        rows.push(...(await q.where('m.box_id', 'in', boxIds.slice(i, i + 500)).execute()))
+    else rows.push(...(await q.execute()))
+    const today = this.now().slice(0, 10)
+    for (const r of rows.sort((a, b) => a.at.localeCompare(b.at)))
+      if (!out.has(r.box_id))
+        out.set(r.box_id, {
+          requestId: r.request_id!,
+          kind: r.kind ?? null,
+          service: r.service ?? null,
+          since: r.at,
+          dueDate: r.due_date ?? null,
+          overdue: r.due_date !== null && r.due_date !== undefined && today > r.due_date,
+        })
+    return out
+  }
+
+  /**
+   * Requests hook, in the transaction that delivers or returns a consultation or a loan: every active
+   * box holding one of its units goes out (`out` row, from its shelf) or comes back (`returned` row, to
+   * its shelf). Its shelf is kept meanwhile (the room stays reserved for its return).
+   */
+  async onRequestOuting(
+    trx: Executor,
+    e: {
+      tenantId: string
+      requestId: string
+      kind: string
+      action: 'deliver' | 'return'
+      unitIds: readonly string[]
+      operationId: string
+      agent: string
+      service: string | null
+      dueDate: string | null
+    },
+  ): Promise<{ boxes: string[] }> {
+    const tree = await this.tree(trx, e.tenantId)
+    const what = e.kind === 'loan' ? `prêt à ${e.service ?? '—'}` : 'consultation en salle de lecture'
+    const events: NewEvent[] = []
+    const done: string[] = []
+    if (e.action === 'deliver') {
+      if (e.unitIds.length === 0) return { boxes: [] }
+      const ids = new Set<string>()
+      for (let i = 0; i < e.unitIds.length; i += 500)
+        for (const r of await trx
+          .selectFrom('box_content')
+          .select('box_id')
+          .where('tenant_id', '=', e.tenantId)
+          .where('unit_id', 'in', e.unitIds.slice(i, i + 500))
+          .execute())
+          ids.add(r.box_id)
+      const boxes =
+        ids.size === 0
+          ? []
+          : await trx
+              .selectFrom('box')
+              .selectAll()
+              .where('tenant_id', '=', e.tenantId)
+              .where('id', 'in', [...ids])
+              .where('status', '=', 'active')
+              .orderBy('barcode')
+              .execute()
+      for (const b of boxes) {
+        const from = b.location_id ? (tree.byId.get(b.location_id) ?? null) : null
+        const note = `${what}${e.dueDate ? `, retour prévu le ${e.dueDate}` : ''}`
+        await this.movement(trx, b, 'out', from, null, e.operationId, e.agent, note, e.requestId)
+        done.push(b.barcode)
+        events.push({
+          operationId: e.operationId,
+          tenantId: e.tenantId,
+          type: 'PHYSICAL_BOX_OUT',
+          outcome: 'OK',
+          detail: 'PHYSICAL_BOX_OUT.OK',
+          agent: e.agent,
+          objectId: b.id,
+          message: `Boîte ${b.barcode} sortie de ${from?.row.path ?? 'sans emplacement'} : ${note} (demande ${e.requestId})`,
+          data: { barcode: b.barcode, from: from?.row.path ?? null, requestId: e.requestId, kind: e.kind },
+        })
+      }
+    } else {
+      const outs = await this.outs(trx, e.tenantId, undefined, e.requestId)
+      const boxes =
+        outs.size === 0
+          ? []
+          : await trx
+              .selectFrom('box')
+              .selectAll()
+              .where('tenant_id', '=', e.tenantId)
+              .where('id', 'in', [...outs.keys()])
+              .orderBy('barcode')
+              .execute()
+      for (const b of boxes) {
+        const to = b.location_id ? (tree.byId.get(b.location_id) ?? null) : null
+        await this.movement(
+          trx,
+          b,
+          'returned',
+          null,
+          to,
+          e.operationId,
+          e.agent,
+          `retour : ${what}`,
+          e.requestId,
+        )
+        done.push(b.barcode)
+        events.push({
+          operationId: e.operationId,
+          tenantId: e.tenantId,
+          type: 'PHYSICAL_BOX_RETURN',
+          outcome: 'OK',
+          detail: 'PHYSICAL_BOX_RETURN.OK',
+          agent: e.agent,
+          objectId: b.id,
+          message: `Boîte ${b.barcode} réintégrée${to ? ` sur ${to.row.path}` : ''} (demande ${e.requestId})`,
+          data: { barcode: b.barcode, to: to?.row.path ?? null, requestId: e.requestId, kind: e.kind },
+        })
+      }
+    }
+    if (events.length > 0) await this.deps.audit.record(trx, events)
+    return { boxes: done }
   }
 
   private async movement(
     trx: Executor,
     box: BoxTable,
-    kind: 'created' | 'moved' | 'destroyed',
+    kind: 'created' | 'moved' | 'destroyed' | 'out' | 'returned',
     from: Node | null,
     to: Node | null,
     operationId: string,
     agent: string,
     note: string | null,
+    requestId: string | null = null,
   ): Promise<void> {
     await trx
       .insertInto('box_movement')
@@ -854,6 +1064,7 @@ export class PhysicalService {
         agent,
         note,
         at: this.now(),
+        request_id: requestId,
       })
       .execute()
   }
@@ -877,8 +1088,15 @@ export class PhysicalService {
     if (shelf.row.is_shelf !== 1) throw PhysErrors.notShelf(shelf.row.path)
     if (shelf.eff.blocked) throw PhysErrors.blocked(shelf.row.path)
     let needed = 0
+    const outs = await this.outs(
+      trx,
+      tenantId,
+      boxes.map((b) => b.id),
+    )
     for (const b of boxes) {
       if (b.status === 'destroyed') throw PhysErrors.boxDestroyed(b.barcode)
+      const o = outs.get(b.id)
+      if (o) throw PhysErrors.boxOut(b.barcode, o.requestId)
       if (b.footprint_mm === null) throw PhysErrors.noFootprint(b.barcode)
       if (b.location_id !== shelf.row.id) needed += Number(b.footprint_mm)
     }
@@ -1602,7 +1820,13 @@ export class PhysicalService {
       missing: [],
       misplaced: [],
       unexpected: [],
+      out: [],
     }
+    const outs = await this.outs(
+      trx,
+      tenantId,
+      expected.map((e) => e.id),
+    )
     const expectedCodes = new Set(expected.map((e) => e.barcode))
     for (const e of expected) {
       const at = foundOn.get(e.barcode) ?? []
@@ -1614,6 +1838,13 @@ export class PhysicalService {
           cote: e.cote,
           expectedAt: path(e.location_id),
           foundAt: at.map((x) => path(x)!),
+        })
+      else if (outs.has(e.id))
+        report.out.push({
+          barcode: e.barcode,
+          cote: e.cote,
+          expectedAt: path(e.location_id)!,
+          requestId: outs.get(e.id)!.requestId,
         })
       else report.missing.push({ barcode: e.barcode, cote: e.cote, expectedAt: path(e.location_id)! })
     }
@@ -1697,13 +1928,14 @@ export class PhysicalService {
               detail: `PHYSICAL_INVENTORY_CLOSE.${anomalies > 0 ? 'ANOMALIES' : 'OK'}`,
               agent: actor.id,
               objectId: id,
-              message: `Récolement ${id} clos : ${report.found.length}/${report.expected} boîte(s) en place, ${report.missing.length} manquante(s), ${report.misplaced.length} mal rangée(s), ${report.unexpected.length} inattendue(s)`,
+              message: `Récolement ${id} clos : ${report.found.length}/${report.expected} boîte(s) en place, ${report.missing.length} manquante(s), ${report.misplaced.length} mal rangée(s), ${report.unexpected.length} inattendue(s), ${report.out.length} sortie(s)`,
               data: {
                 expected: report.expected,
                 found: report.found.length,
                 missing: report.missing.map((m) => m.barcode),
                 misplaced: report.misplaced.map((m) => m.barcode),
                 unexpected: report.unexpected.map((m) => m.barcode),
+                out: report.out.map((m) => m.barcode),
               },
             },
           ],
@@ -1866,4 +2098,6 @@ const MOVEMENT_LABELS: Record<string, string> = {
   created: 'enregistrée',
   moved: 'déplacée',
   destroyed: 'détruite',
+  out: 'sortie',
+  returned: 'réintégrée',
 }
