@@ -1421,6 +1421,11 @@ export class PhysicalService {
             physicalObjects: units.length,
             boxes: boxes.length,
             linearMetres: metres(linear),
+            // Read by the accession register (lifecycle module): the units of each producer.
+            byProducer: [...new Set(rows.map((r) => r.producer))].map((producer) => ({
+              producer,
+              units: rows.filter((r) => r.producer === producer).length,
+            })),
           },
         }
       },

@@ -88,6 +88,15 @@ for (const dialect of testDialects()) {
       assert.equal(op.type, 'PHYSICAL_TRANSFER')
       assert.equal(op.status, 'OK')
       assert.equal(op.events.filter((e) => e.type === 'PHYSICAL_BOX_CREATE').length, 3)
+      // The accession register has the paper entry: units, boxes, linear metres.
+      const reg0 = await c.register.register(a, T)
+      const entry = reg0.lines.find((l) => l.operationId === tf.operationId)!
+      assert.deepEqual(
+        [entry.type, entry.direction, entry.producer, entry.units, entry.physicalObjects, entry.boxes],
+        ['PHYSICAL_TRANSFER', 'in', P, 4, 4, 3],
+      )
+      assert.equal(entry.linearMetres, 0.35)
+      assert.deepEqual([entry.totals.boxes, entry.totals.linearMetres], [3, 0.35])
       // Same catalogue and rules as ingest: inherited rules, final action, communicability.
       const u1 = await c.catalog.getUnit(T, tf.units[0]!.unitId)
       assert.equal(u1.title, 'Arrêtés temporaires de voirie 2022')
@@ -352,6 +361,18 @@ for (const dialect of testDialects()) {
       assert.deepEqual((await ph.statistics(a, T)).byProducer, [
         { producer: P, boxes: 2, linearMetres: 0.25 },
       ])
+      // The register's departure: 2 units, 2 physical objects, 1 box, 0.1 m; held: 2 boxes, 0.25 m.
+      const reg1 = await c.register.register(a, T, P)
+      const gone = reg1.lines.find((l) => l.type === 'ELIMINATION')!
+      assert.deepEqual(
+        [gone.direction, gone.units, gone.physicalObjects, gone.boxes, gone.linearMetres, gone.counterpart],
+        ['out', 2, 2, 1, 0.1, draft.id],
+      )
+      assert.deepEqual([gone.totals.units, gone.totals.boxes, gone.totals.linearMetres], [2, 2, 0.25])
+      assert.deepEqual(
+        [reg1.totals.held.boxes, reg1.totals.held.linearMetres, reg1.totals.out.linearMetres],
+        [2, 0.25, 0.1],
+      )
       assert.equal((await c.audit.verify(T)).ok, true)
     })
   })
