@@ -115,6 +115,57 @@ export function registerPhysicalCommands(
       })
     })
   location
+    .command('move <location>')
+    .description('déplace un emplacement et son contenu sous un autre parent')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .option('--to <parent>', 'nouveau parent (identifiant ou chemin)')
+    .option('--root', 'à la racine')
+    .action(async function (this: Command, ref: string, o: { tenant: string; to?: string; root?: boolean }) {
+      await run(this, o, async (c, actor, g) => {
+        if ((o.to === undefined) === (o.root !== true))
+          throw new AppError(
+            'PHYSICAL_INVALID',
+            'invalid',
+            'parentId : --to PARENT ou --root (l’un des deux)',
+            {
+              field: 'parentId',
+            },
+          )
+        const l = await c.physical.moveLocation(actor, o.tenant, ref, { parentId: o.root ? null : o.to })
+        emit(g, l, () => `Emplacement déplacé : ${place(l)}`)
+      })
+    })
+  location
+    .command('delete <location>')
+    .description('supprime un emplacement vide et ses descendants vides')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, ref: string, o: { tenant: string }) {
+      await run(this, o, async (c, actor, g) => {
+        const r = await c.physical.deleteLocation(actor, o.tenant, ref)
+        emit(g, r, () => `Supprimé(s) : ${r.deleted.join(', ')}`)
+      })
+    })
+  location
+    .command('import <file>')
+    .description('importe un arbre d’emplacements (CSV : path, name, length_m, fire_rated, …)')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, file: string, o: { tenant: string }) {
+      await run(this, o, async (c, actor, g) => {
+        const r = await c.physical.importLocations(
+          actor,
+          o.tenant,
+          readInputFile(file).toString('utf8'),
+          basename(file),
+        )
+        emit(
+          g,
+          r,
+          () =>
+            `${r.created} emplacement(s) créé(s) (dont ${r.implicit} parent(s) implicite(s)), opération ${r.operationId}`,
+        )
+      })
+    })
+  location
     .command('list')
     .description('l’arbre des emplacements et leur occupation')
     .requiredOption('--tenant <id>', 'service d’archives')

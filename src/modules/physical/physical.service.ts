@@ -17,6 +17,7 @@ import { computeEndDate } from '../ingest/index.js'
 import type { Principal, TenancyService } from '../tenancy/index.js'
 import { PhysErrors, metres } from './errors.js'
 import { DEFAULT_LEVELS, LocationTree, type Node } from './tree.js'
+import { checkLocationCsv } from './location-import.js'
 import {
   checkRows,
   csvRows,
@@ -89,6 +90,18 @@ function flag(field: string, v: unknown): number | undefined {
   if (v === 'true' || v === '1') return 1
   if (v === 'false' || v === '0') return 0
   throw PhysErrors.invalid(field, 'booléen attendu', v)
+}
+
+/** The unique constraint on (tenant, barcode) violated: a concurrent writer created the same barcode. */
+function isBarcodeConflict(e: unknown): boolean {
+  const x = e as { code?: unknown; constraint?: unknown; message?: unknown } | null
+  if (!x || typeof x !== 'object') return false
+  if (x.code === '23505') return x.constraint === 'box_tenant_barcode'
+  return (
+    typeof x.code === 'string' &&
+    x.code.startsWith('SQLITE_CONSTRAINT') &&
+    /box\.tenant_id, box\.barcode/.test(String(x.message))
+  )
 }
 
 function obj(v: unknown): Record<string, unknown> {
@@ -385,6 +398,242 @@ export class PhysicalService {
     return result
   }
 
+  /** Serialises a tenant's structural changes on PostgreSQL (SQLite serialises writers already). */
+  private async lockTenant(trx: Executor, tenantId: string): Promise<void> {
+    if (this.deps.db.dialect === 'postgres')
+      await trx.selectFrom('tenant').select('id').where('id', '=', tenantId).forNoKeyUpdate().execute()
+  }
+
+  /**
+   * Moves a location and its subtree under another parent (or to the root with `parentId: null`). The
+   * level is kept: the new parent must be of the level just above (levels are positional, shelves are
+   * the last one). Refused when the target is the node or one of its descendants. Paths are rewritten;
+   * boxes keep their shelf (so their new path); the history keeps the paths of the time.
+   */
+  async moveLocation(actor: Principal, tenantId: string, ref: string, input: unknown): Promise<LocationView> {
+    await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.manage')
+    const b = obj(input)
+    if (!('parentId' in b)) throw PhysErrors.invalid('parentId', 'nouveau parent obligatoire (null : racine)')
+    const { result } = await this.deps.audit.inOperation(
+      { tenantId, type: 'PHYSICAL_LOCATION_MOVE', agent: actor.id },
+      async (trx) => {
+        await this.lockTenant(trx, tenantId)
+        const levels = await this.levelNames(tenantId, trx)
+        const tree = await this.tree(trx, tenantId)
+        const n = this.resolveLocation(tree, ref)
+        const target = b.parentId === null ? null : this.resolveLocation(tree, b.parentId, 'parentId')
+        if (target && target.ancestry.includes(n.row.id))
+          throw PhysErrors.locationCycle(n.row.path, target.row.path)
+        if ((target ? target.row.depth + 1 : 0) !== n.row.depth)
+          throw PhysErrors.locationLevelMismatch(
+            n.row.path,
+            levels[n.row.depth] ?? String(n.row.depth),
+            target?.row.path ?? null,
+            n.row.depth === 0 ? null : (levels[n.row.depth - 1] ?? null),
+          )
+        if ((target?.row.id ?? null) === n.row.parent_id)
+          throw PhysErrors.invalid('parentId', `${n.row.path} est déjà à cet endroit`)
+        const oldPath = n.row.path
+        const newPath = target ? `${target.row.path}/${n.row.code}` : n.row.code
+        if (tree.ordered.some((x) => x.row.path === newPath)) throw PhysErrors.locationExists(newPath)
+        const now = this.now()
+        const sub = tree.subtree(n.row.id)
+        for (const x of sub)
+          await trx
+            .updateTable('location')
+            .set({
+              path: newPath + x.row.path.slice(oldPath.length),
+              updated_at: now,
+              ...(x === n ? { parent_id: target?.row.id ?? null } : {}),
+            })
+            .where('tenant_id', '=', tenantId)
+            .where('id', '=', x.row.id)
+            .execute()
+        const t2 = await this.tree(trx, tenantId)
+        const usage = await this.usage(trx, tenantId)
+        const v = this.view(t2.byId.get(n.row.id)!, levels, usage, t2)
+        return {
+          result: v,
+          events: [
+            {
+              type: 'PHYSICAL_LOCATION_MOVE',
+              outcome: 'OK',
+              detail: 'PHYSICAL_LOCATION_MOVE.OK',
+              agent: actor.id,
+              objectId: n.row.id,
+              message: `Emplacement ${oldPath} déplacé : ${newPath} (${sub.length} emplacement(s), ${v.occupancy.boxes} boîte(s))`,
+              data: { from: oldPath, to: newPath, locations: sub.length, boxes: v.occupancy.boxes },
+            },
+          ],
+        }
+      },
+    )
+    return result
+  }
+
+  /**
+   * Deletes a location and its subtree when no box is on any of its shelves (`LOCATION_NOT_EMPTY`
+   * otherwise) and no open inventory covers them (`LOCATION_IN_USE`).
+   */
+  async deleteLocation(actor: Principal, tenantId: string, ref: string): Promise<{ deleted: string[] }> {
+    await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.manage')
+    const { result } = await this.deps.audit.inOperation(
+      { tenantId, type: 'PHYSICAL_LOCATION_DELETE', agent: actor.id },
+      async (trx) => {
+        await this.lockTenant(trx, tenantId)
+        const tree = await this.tree(trx, tenantId)
+        const n = this.resolveLocation(tree, ref)
+        const sub = tree.subtree(n.row.id)
+        const ids = sub.map((x) => x.row.id)
+        const held = await trx
+          .selectFrom('box')
+          .select(['location_id'])
+          .where('tenant_id', '=', tenantId)
+          .where('location_id', 'in', ids)
+          .execute()
+        if (held.length > 0)
+          throw PhysErrors.locationNotEmpty(n.row.path, held.length, [
+            ...new Set(held.map((h) => tree.byId.get(h.location_id!)!.row.path)),
+          ])
+        const idSet = new Set(ids)
+        for (const inv of await trx
+          .selectFrom('inventory')
+          .select(['id', 'shelf_ids'])
+          .where('tenant_id', '=', tenantId)
+          .where('status', '=', 'open')
+          .execute())
+          if (fromJson<string[]>(inv.shelf_ids).some((s) => idSet.has(s)))
+            throw PhysErrors.locationInUse(n.row.path, `est couvert par le récolement ouvert ${inv.id}`)
+        for (const x of [...sub].reverse())
+          await trx
+            .deleteFrom('location')
+            .where('tenant_id', '=', tenantId)
+            .where('id', '=', x.row.id)
+            .execute()
+        const paths = sub.map((x) => x.row.path)
+        return {
+          result: { deleted: paths },
+          events: [
+            {
+              type: 'PHYSICAL_LOCATION_DELETE',
+              outcome: 'OK',
+              detail: 'PHYSICAL_LOCATION_DELETE.OK',
+              agent: actor.id,
+              objectId: n.row.id,
+              message: `Emplacement ${n.row.path} supprimé (${paths.length} emplacement(s))`,
+              data: { path: n.row.path, deleted: paths.slice(0, 1000), count: paths.length },
+            },
+          ],
+        }
+      },
+    )
+    return result
+  }
+
+  /**
+   * Imports a location tree from CSV (location-import.ts): every row is checked first, every error is
+   * reported by row, line and column and nothing is created; then all the locations (and their missing
+   * ancestors) are created in one operation, one event each.
+   */
+  async importLocations(
+    actor: Principal,
+    tenantId: string,
+    csv: string,
+    fileName: string | null = null,
+  ): Promise<{ operationId: string; created: number; implicit: number; locations: LocationView[] }> {
+    await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.manage')
+    if (typeof csv !== 'string' || csv.trim() === '')
+      throw PhysErrors.locationImport([
+        { row: 0, column: '', message: 'fichier vide : ligne d’en-tête attendue' },
+      ])
+    const { result } = await this.deps.audit.inOperation(
+      { tenantId, type: 'PHYSICAL_LOCATION_IMPORT', agent: actor.id },
+      async (trx, op) => {
+        await this.lockTenant(trx, tenantId)
+        const levels = await this.levelNames(tenantId, trx)
+        const tree = await this.tree(trx, tenantId)
+        const byPath = new Map(tree.ordered.map((x) => [x.row.path, x.row]))
+        const { rows, errors } = checkLocationCsv(csv, { levels, existing: new Set(byPath.keys()) })
+        if (errors.length > 0) throw PhysErrors.locationImport(errors)
+        const wanted = new Map(rows.map((r) => [r.path, r]))
+        // Every path to create: the rows and their ancestors that neither exist nor have a row.
+        const all = new Set<string>()
+        for (const r of rows)
+          for (let d = 1; d <= r.codes.length; d++) {
+            const p = r.codes.slice(0, d).join('/')
+            if (!byPath.has(p)) all.add(p)
+          }
+        const ordered = [...all].sort(
+          (a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b),
+        )
+        const now = this.now()
+        const created: LocationTable[] = []
+        for (const path of ordered) {
+          const codes = path.split('/')
+          const r = wanted.get(path)
+          const parent = codes.length > 1 ? byPath.get(codes.slice(0, -1).join('/'))! : null
+          const row: LocationTable = {
+            id: this.deps.ids.next(),
+            tenant_id: tenantId,
+            parent_id: parent?.id ?? null,
+            depth: codes.length - 1,
+            code: codes.at(-1)!,
+            name: r?.name ?? null,
+            path,
+            is_shelf: codes.length === levels.length ? 1 : 0,
+            length_mm: r?.lengthMm ?? null,
+            fire_rated: r?.fireRated ? 1 : 0,
+            climate_controlled: r?.climateControlled ? 1 : 0,
+            reserved: r?.reserved ? 1 : 0,
+            blocked: r?.blocked ? 1 : 0,
+            created_at: now,
+            updated_at: now,
+          }
+          byPath.set(path, row)
+          created.push(row)
+        }
+        for (let i = 0; i < created.length; i += 200)
+          await trx
+            .insertInto('location')
+            .values(created.slice(i, i + 200))
+            .execute()
+        const t2 = new LocationTree([...byPath.values()])
+        const usage = await this.usage(trx, tenantId)
+        const views = created.map((row) => this.view(t2.byId.get(row.id)!, levels, usage, t2))
+        const events: OperationEvent[] = [
+          {
+            type: 'PHYSICAL_LOCATION_IMPORT',
+            outcome: 'OK',
+            detail: 'PHYSICAL_LOCATION_IMPORT.OK',
+            agent: actor.id,
+            message: `Import d’emplacements${fileName ? ` (${fileName})` : ''} : ${rows.length} ligne(s), ${created.length} emplacement(s) créé(s) dont ${created.length - rows.length} parent(s) implicite(s)`,
+            data: { rows: rows.length, created: created.length, fileName },
+          },
+          ...views.map((v) => ({
+            type: 'PHYSICAL_LOCATION_CREATE',
+            outcome: 'OK' as const,
+            detail: 'PHYSICAL_LOCATION_CREATE.OK',
+            agent: actor.id,
+            objectId: v.id,
+            message: `Emplacement créé : ${v.level} ${v.path}${v.lengthMetres !== null ? ` (${v.lengthMetres} m)` : ''}`,
+            data: { path: v.path, level: v.level, lengthMetres: v.lengthMetres, properties: v.properties },
+          })),
+        ]
+        return {
+          result: {
+            operationId: op.id,
+            created: created.length,
+            implicit: created.length - rows.length,
+            locations: views,
+          },
+          events,
+          summary: { rows: rows.length, created: created.length },
+        }
+      },
+    )
+    return result
+  }
+
   async listLocations(
     actor: Principal,
     tenantId: string,
@@ -654,6 +903,24 @@ export class PhysicalService {
     return Number(t.footprint_mm)
   }
 
+  /**
+   * Runs a write that creates boxes; when a concurrent writer took one of the barcodes first (the unique
+   * constraint fires, on SQLite or PostgreSQL, after this writer's own check), the whole write is rolled
+   * back and the answer is BOX_BARCODE_DUPLICATE naming the box that won.
+   */
+  private async barcodesUnique<T>(tenantId: string, barcodes: readonly string[], fn: () => Promise<T>) {
+    try {
+      return await fn()
+    } catch (e) {
+      if (!isBarcodeConflict(e)) throw e
+      for (const b of barcodes) {
+        const dup = await this.findBoxByBarcode(this.k, tenantId, b)
+        if (dup) throw PhysErrors.duplicateBarcode(b, dup.id)
+      }
+      throw PhysErrors.duplicateBarcode(barcodes[0] ?? '', '')
+    }
+  }
+
   async createBox(actor: Principal, tenantId: string, input: unknown): Promise<BoxView> {
     await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.manage')
     const b = obj(input)
@@ -664,38 +931,40 @@ export class PhysicalService {
     const title = text('title', b.title, { max: 1000 })
     const producer = text('producer', b.producer, { max: 200 })
     const typeId = text('boxType', b.boxType, { max: 60 })
-    const { result } = await this.deps.audit.inOperation(
-      { tenantId, type: 'PHYSICAL_BOX_CREATE', agent: actor.id },
-      async (trx, op) => {
-        const dup = await this.findBoxByBarcode(trx, tenantId, barcode)
-        if (dup) throw PhysErrors.duplicateBarcode(barcode, dup.id)
-        const footprint = await this.footprintOf(trx, tenantId, typeId)
-        const now = this.now()
-        const row: BoxTable = {
-          id: this.deps.ids.next(),
-          tenant_id: tenantId,
-          barcode,
-          cote,
-          title,
-          producer,
-          box_type_id: typeId,
-          footprint_mm: footprint,
-          location_id: null,
-          status: 'active',
-          operation_id: op.id,
-          created_at: now,
-          updated_at: now,
-        }
-        await trx.insertInto('box').values(row).execute()
-        await this.movement(trx, row, 'created', null, null, op.id, actor.id, null)
-        const events: OperationEvent[] = [this.createdEvent(row, actor.id)]
-        if (b.location !== undefined && b.location !== null) {
-          const moved = await this.placeBoxes(trx, tenantId, [row], b.location, op.id, actor.id, null)
-          events.push(...moved.events)
-          row.location_id = moved.shelf.row.id
-        }
-        return { result: this.boxSummary(row, await this.tree(trx, tenantId)), events }
-      },
+    const { result } = await this.barcodesUnique(tenantId, [barcode], () =>
+      this.deps.audit.inOperation(
+        { tenantId, type: 'PHYSICAL_BOX_CREATE', agent: actor.id },
+        async (trx, op) => {
+          const dup = await this.findBoxByBarcode(trx, tenantId, barcode)
+          if (dup) throw PhysErrors.duplicateBarcode(barcode, dup.id)
+          const footprint = await this.footprintOf(trx, tenantId, typeId)
+          const now = this.now()
+          const row: BoxTable = {
+            id: this.deps.ids.next(),
+            tenant_id: tenantId,
+            barcode,
+            cote,
+            title,
+            producer,
+            box_type_id: typeId,
+            footprint_mm: footprint,
+            location_id: null,
+            status: 'active',
+            operation_id: op.id,
+            created_at: now,
+            updated_at: now,
+          }
+          await trx.insertInto('box').values(row).execute()
+          await this.movement(trx, row, 'created', null, null, op.id, actor.id, null)
+          const events: OperationEvent[] = [this.createdEvent(row, actor.id)]
+          if (b.location !== undefined && b.location !== null) {
+            const moved = await this.placeBoxes(trx, tenantId, [row], b.location, op.id, actor.id, null)
+            events.push(...moved.events)
+            row.location_id = moved.shelf.row.id
+          }
+          return { result: this.boxSummary(row, await this.tree(trx, tenantId)), events }
+        },
+      ),
     )
     return result
   }
@@ -1205,230 +1474,242 @@ export class PhysicalService {
     fileName: string | null,
   ): Promise<TransferResult> {
     if (structural.length > 0 && raw.length === 0) throw PhysErrors.form(structural)
-    const { result } = await this.deps.audit.inOperation(
-      { tenantId, type: 'PHYSICAL_TRANSFER', agent: actor.id },
-      async (trx, op) => {
-        const ruleRows = await trx
-          .selectFrom('rule')
-          .select(['rule_id', 'rule_type', 'duration', 'measurement'])
-          .where('tenant_id', '=', tenantId)
-          .execute()
-        const barcodes = [
-          ...new Set(raw.map((r) => r.values.box_barcode?.trim() ?? '').filter((x) => x !== '')),
-        ]
-        const existing = new Set<string>()
-        for (let i = 0; i < barcodes.length; i += 400)
-          for (const r of await trx
-            .selectFrom('box')
-            .select('barcode')
+    const codes = [...new Set(raw.map((r) => r.values.box_barcode?.trim() ?? '').filter((x) => x !== ''))]
+    const { result } = await this.barcodesUnique(tenantId, codes, () =>
+      this.deps.audit.inOperation(
+        { tenantId, type: 'PHYSICAL_TRANSFER', agent: actor.id },
+        async (trx, op) => {
+          const ruleRows = await trx
+            .selectFrom('rule')
+            .select(['rule_id', 'rule_type', 'duration', 'measurement'])
             .where('tenant_id', '=', tenantId)
-            .where('barcode', 'in', barcodes.slice(i, i + 400))
-            .execute())
-            existing.add(r.barcode)
-        const typeRows = await trx
-          .selectFrom('box_type')
-          .select(['id', 'footprint_mm'])
-          .where('tenant_id', '=', tenantId)
-          .execute()
-        const { rows, errors } = checkRows(raw, {
-          rules: new Map(ruleRows.map((r) => [r.rule_id, r.rule_type])),
-          agencies: new Set(
-            (
-              await trx.selectFrom('agency').select('identifier').where('tenant_id', '=', tenantId).execute()
-            ).map((a) => a.identifier),
-          ),
-          boxTypes: new Set(typeRows.map((t) => t.id)),
-          existingBarcodes: existing,
-        })
-        const all = [...structural, ...errors].sort((a, b) => a.row - b.row)
-        if (all.length > 0) throw PhysErrors.form(all)
-        const ruleInfo = new Map(ruleRows.map((r) => [r.rule_id, r]))
-        const footprints = new Map(typeRows.map((t) => [t.id, Number(t.footprint_mm)]))
-        const now = this.now()
-        const byBox = new Map<string, FormRow[]>()
-        for (const r of rows) byBox.set(r.boxBarcode, [...(byBox.get(r.boxBarcode) ?? []), r])
-        const boxIds = new Map<string, BoxTable>()
-        const events: OperationEvent[] = []
-        for (const [barcode, rs] of byBox) {
-          const type = rs.find((r) => r.boxType !== null)?.boxType ?? null
-          const cotes = rs.map((r) => r.cote).filter((c): c is string => c !== null)
-          const box: BoxTable = {
-            id: this.deps.ids.next(),
-            tenant_id: tenantId,
-            barcode,
-            cote:
-              cotes.length === 0
-                ? null
-                : cotes.length === 1 || cotes.every((c) => c === cotes[0])
-                  ? cotes[0]!
-                  : `${cotes[0]} à ${cotes[cotes.length - 1]}`,
-            title: rs.length === 1 ? rs[0]!.title : `${rs[0]!.title} (et ${rs.length - 1} autre(s))`,
-            producer: rs.find((r) => r.producer !== null)?.producer ?? null,
-            box_type_id: type,
-            footprint_mm: type === null ? null : footprints.get(type)!,
-            location_id: null,
-            status: 'active',
-            operation_id: op.id,
-            created_at: now,
-            updated_at: now,
-          }
-          await trx.insertInto('box').values(box).execute()
-          await this.movement(trx, box, 'created', null, null, op.id, actor.id, 'bordereau de versement')
-          boxIds.set(barcode, box)
-          events.push(this.createdEvent(box, actor.id))
-        }
-        const units: TransferResult['units'] = []
-        // Rows go to the database in chunks as they are built.
-        const pending = {
-          object_group: [] as Insertable<ObjectGroupTable>[],
-          archive_unit: [] as Insertable<ArchiveUnitTable>[],
-          data_object: [] as Insertable<DataObjectTable>[],
-          box_content: [] as Insertable<BoxContentTable>[],
-          unit_rule: [] as Insertable<UnitRuleTable>[],
-        }
-        const flush = async (force: boolean) => {
-          if (!force && pending.archive_unit.length < 200) return
-          for (const t of [
-            'object_group',
-            'archive_unit',
-            'data_object',
-            'box_content',
-            'unit_rule',
-          ] as const) {
-            const list = pending[t]
-            if (list.length > 0)
-              await trx
-                .insertInto(t)
-                .values(list as never)
-                .execute()
-            pending[t] = []
-          }
-        }
-        for (const r of rows) {
-          const unitId = this.deps.ids.next()
-          const groupId = this.deps.ids.next()
-          const objectId = this.deps.ids.next()
-          const box = boxIds.get(r.boxBarcode)!
-          pending.object_group.push({
-            id: groupId,
-            tenant_id: tenantId,
-            operation_id: op.id,
-            seda_id: null,
-            created_at: now,
+            .execute()
+          const barcodes = [
+            ...new Set(raw.map((r) => r.values.box_barcode?.trim() ?? '').filter((x) => x !== '')),
+          ]
+          const existing = new Set<string>()
+          for (let i = 0; i < barcodes.length; i += 400)
+            for (const r of await trx
+              .selectFrom('box')
+              .select('barcode')
+              .where('tenant_id', '=', tenantId)
+              .where('barcode', 'in', barcodes.slice(i, i + 400))
+              .execute())
+              existing.add(r.barcode)
+          const typeRows = await trx
+            .selectFrom('box_type')
+            .select(['id', 'footprint_mm'])
+            .where('tenant_id', '=', tenantId)
+            .execute()
+          const { rows, errors } = checkRows(raw, {
+            rules: new Map(ruleRows.map((r) => [r.rule_id, r.rule_type])),
+            agencies: new Set(
+              (
+                await trx
+                  .selectFrom('agency')
+                  .select('identifier')
+                  .where('tenant_id', '=', tenantId)
+                  .execute()
+              ).map((a) => a.identifier),
+            ),
+            boxTypes: new Set(typeRows.map((t) => t.id)),
+            existingBarcodes: existing,
           })
-          const content: Record<string, unknown> = {
-            DescriptionLevel: r.descriptionLevel,
-            Title: r.title,
-            ...(r.cote ? { ArchivalAgencyArchiveUnitIdentifier: r.cote } : {}),
-            ...(r.description ? { Description: r.description } : {}),
-            ...(r.startDate ? { StartDate: r.startDate } : {}),
-            ...(r.endDate ? { EndDate: r.endDate } : {}),
-            ...(r.producer ? { OriginatingAgency: { Identifier: r.producer } } : {}),
-          }
-          pending.archive_unit.push({
-            id: unitId,
-            tenant_id: tenantId,
-            operation_id: op.id,
-            seda_id: null,
-            title: r.title,
-            description_level: r.descriptionLevel,
-            start_date: r.startDate,
-            end_date: r.endDate,
-            originating_agency: r.producer,
-            submission_agency: r.producer,
-            object_group_id: groupId,
-            content: toJson(content),
-            management: null,
-            created_at: now,
-            updated_at: now,
-          })
-          pending.data_object.push({
-            id: objectId,
-            tenant_id: tenantId,
-            group_id: groupId,
-            operation_id: op.id,
-            seda_id: null,
-            kind: 'physical',
-            usage: 'PhysicalMaster_1',
-            blob_id: null,
-            size: null,
-            sha512: null,
-            declared_algorithm: null,
-            declared_digest: null,
-            format_puid: null,
-            format_name: null,
-            mime_type: null,
-            filename: null,
-            physical_id: r.boxBarcode,
-            metadata: toJson({ source: 'transfer-form', row: r.row, fileName }),
-            created_at: now,
-          })
-          pending.box_content.push({
-            tenant_id: tenantId,
-            object_id: objectId,
-            box_id: box.id,
-            unit_id: unitId,
-            created_at: now,
-          })
-          const ruleRow = (category: string, id: string | null, start: string | null, fa: string | null) => {
-            if (id === null && fa === null) return null
-            const info = id ? ruleInfo.get(id)! : null
-            return {
+          const all = [...structural, ...errors].sort((a, b) => a.row - b.row)
+          if (all.length > 0) throw PhysErrors.form(all)
+          const ruleInfo = new Map(ruleRows.map((r) => [r.rule_id, r]))
+          const footprints = new Map(typeRows.map((t) => [t.id, Number(t.footprint_mm)]))
+          const now = this.now()
+          const byBox = new Map<string, FormRow[]>()
+          for (const r of rows) byBox.set(r.boxBarcode, [...(byBox.get(r.boxBarcode) ?? []), r])
+          const boxIds = new Map<string, BoxTable>()
+          const events: OperationEvent[] = []
+          for (const [barcode, rs] of byBox) {
+            const type = rs.find((r) => r.boxType !== null)?.boxType ?? null
+            const cotes = rs.map((r) => r.cote).filter((c): c is string => c !== null)
+            const box: BoxTable = {
+              id: this.deps.ids.next(),
               tenant_id: tenantId,
-              unit_id: unitId,
-              category,
-              rule_id: id,
-              start_date: start,
-              end_date: start && info ? computeEndDate(start, info.duration, info.measurement) : null,
-              final_action: fa,
-              data: toJson({ preventInheritance: false, refNonRuleIds: [] }),
+              barcode,
+              cote:
+                cotes.length === 0
+                  ? null
+                  : cotes.length === 1 || cotes.every((c) => c === cotes[0])
+                    ? cotes[0]!
+                    : `${cotes[0]} à ${cotes[cotes.length - 1]}`,
+              title: rs.length === 1 ? rs[0]!.title : `${rs[0]!.title} (et ${rs.length - 1} autre(s))`,
+              producer: rs.find((r) => r.producer !== null)?.producer ?? null,
+              box_type_id: type,
+              footprint_mm: type === null ? null : footprints.get(type)!,
+              location_id: null,
+              status: 'active',
+              operation_id: op.id,
+              created_at: now,
+              updated_at: now,
+            }
+            await trx.insertInto('box').values(box).execute()
+            await this.movement(trx, box, 'created', null, null, op.id, actor.id, 'bordereau de versement')
+            boxIds.set(barcode, box)
+            events.push(this.createdEvent(box, actor.id))
+          }
+          const units: TransferResult['units'] = []
+          // Rows go to the database in chunks as they are built.
+          const pending = {
+            object_group: [] as Insertable<ObjectGroupTable>[],
+            archive_unit: [] as Insertable<ArchiveUnitTable>[],
+            data_object: [] as Insertable<DataObjectTable>[],
+            box_content: [] as Insertable<BoxContentTable>[],
+            unit_rule: [] as Insertable<UnitRuleTable>[],
+          }
+          const flush = async (force: boolean) => {
+            if (!force && pending.archive_unit.length < 200) return
+            for (const t of [
+              'object_group',
+              'archive_unit',
+              'data_object',
+              'box_content',
+              'unit_rule',
+            ] as const) {
+              const list = pending[t]
+              if (list.length > 0)
+                await trx
+                  .insertInto(t)
+                  .values(list as never)
+                  .execute()
+              pending[t] = []
             }
           }
-          for (const rr of [
-            ruleRow('AppraisalRule', r.appraisalRule, r.appraisalStartDate, r.finalAction),
-            ruleRow('AccessRule', r.accessRule, r.accessStartDate, null),
-          ])
-            if (rr) pending.unit_rule.push(rr)
-          units.push({ row: r.row, unitId, objectId, boxId: box.id, barcode: r.boxBarcode, title: r.title })
-          await flush(false)
-        }
-        await flush(true)
-        await this.deps.rules.recompute(
-          trx,
-          tenantId,
-          units.map((u) => u.unitId),
-        )
-        await this.deps.searchIndex?.indexUnits(
-          trx,
-          tenantId,
-          units.map((u) => u.unitId),
-        )
-        const boxes = [...boxIds.values()].map((b) => ({ id: b.id, barcode: b.barcode, cote: b.cote }))
-        const linear = [...boxIds.values()].reduce((s, b) => s + Number(b.footprint_mm ?? 0), 0)
-        events.unshift({
-          type: 'PHYSICAL_TRANSFER',
-          outcome: 'OK',
-          detail: 'PHYSICAL_TRANSFER.OK',
-          agent: actor.id,
-          message: `Versement papier accepté${fileName ? ` (${fileName})` : ''} : ${units.length} unité(s), ${boxes.length} boîte(s), ${metres(linear)} m linéaires`,
-          data: { units: units.length, boxes: boxes.length, linearMetres: metres(linear), fileName },
-        })
-        return {
-          result: { operationId: op.id, units, boxes, linearMetres: metres(linear) },
-          events,
-          summary: {
-            units: units.length,
-            physicalObjects: units.length,
-            boxes: boxes.length,
-            linearMetres: metres(linear),
-            // Read by the accession register (lifecycle module): the units of each producer.
-            byProducer: [...new Set(rows.map((r) => r.producer))].map((producer) => ({
-              producer,
-              units: rows.filter((r) => r.producer === producer).length,
-            })),
-          },
-        }
-      },
+          for (const r of rows) {
+            const unitId = this.deps.ids.next()
+            const groupId = this.deps.ids.next()
+            const objectId = this.deps.ids.next()
+            const box = boxIds.get(r.boxBarcode)!
+            pending.object_group.push({
+              id: groupId,
+              tenant_id: tenantId,
+              operation_id: op.id,
+              seda_id: null,
+              created_at: now,
+            })
+            const content: Record<string, unknown> = {
+              DescriptionLevel: r.descriptionLevel,
+              Title: r.title,
+              ...(r.cote ? { ArchivalAgencyArchiveUnitIdentifier: r.cote } : {}),
+              ...(r.description ? { Description: r.description } : {}),
+              ...(r.startDate ? { StartDate: r.startDate } : {}),
+              ...(r.endDate ? { EndDate: r.endDate } : {}),
+              ...(r.producer ? { OriginatingAgency: { Identifier: r.producer } } : {}),
+            }
+            pending.archive_unit.push({
+              id: unitId,
+              tenant_id: tenantId,
+              operation_id: op.id,
+              seda_id: null,
+              title: r.title,
+              description_level: r.descriptionLevel,
+              start_date: r.startDate,
+              end_date: r.endDate,
+              originating_agency: r.producer,
+              submission_agency: r.producer,
+              object_group_id: groupId,
+              content: toJson(content),
+              management: null,
+              created_at: now,
+              updated_at: now,
+            })
+            pending.data_object.push({
+              id: objectId,
+              tenant_id: tenantId,
+              group_id: groupId,
+              operation_id: op.id,
+              seda_id: null,
+              kind: 'physical',
+              usage: 'PhysicalMaster_1',
+              blob_id: null,
+              size: null,
+              sha512: null,
+              declared_algorithm: null,
+              declared_digest: null,
+              format_puid: null,
+              format_name: null,
+              mime_type: null,
+              filename: null,
+              physical_id: r.boxBarcode,
+              metadata: toJson({ source: 'transfer-form', row: r.row, fileName }),
+              created_at: now,
+            })
+            pending.box_content.push({
+              tenant_id: tenantId,
+              object_id: objectId,
+              box_id: box.id,
+              unit_id: unitId,
+              created_at: now,
+            })
+            const ruleRow = (
+              category: string,
+              id: string | null,
+              start: string | null,
+              fa: string | null,
+            ) => {
+              if (id === null && fa === null) return null
+              const info = id ? ruleInfo.get(id)! : null
+              return {
+                tenant_id: tenantId,
+                unit_id: unitId,
+                category,
+                rule_id: id,
+                start_date: start,
+                end_date: start && info ? computeEndDate(start, info.duration, info.measurement) : null,
+                final_action: fa,
+                data: toJson({ preventInheritance: false, refNonRuleIds: [] }),
+              }
+            }
+            for (const rr of [
+              ruleRow('AppraisalRule', r.appraisalRule, r.appraisalStartDate, r.finalAction),
+              ruleRow('AccessRule', r.accessRule, r.accessStartDate, null),
+            ])
+              if (rr) pending.unit_rule.push(rr)
+            units.push({ row: r.row, unitId, objectId, boxId: box.id, barcode: r.boxBarcode, title: r.title })
+            await flush(false)
+          }
+          await flush(true)
+          await this.deps.rules.recompute(
+            trx,
+            tenantId,
+            units.map((u) => u.unitId),
+          )
+          await this.deps.searchIndex?.indexUnits(
+            trx,
+            tenantId,
+            units.map((u) => u.unitId),
+          )
+          const boxes = [...boxIds.values()].map((b) => ({ id: b.id, barcode: b.barcode, cote: b.cote }))
+          const linear = [...boxIds.values()].reduce((s, b) => s + Number(b.footprint_mm ?? 0), 0)
+          events.unshift({
+            type: 'PHYSICAL_TRANSFER',
+            outcome: 'OK',
+            detail: 'PHYSICAL_TRANSFER.OK',
+            agent: actor.id,
+            message: `Versement papier accepté${fileName ? ` (${fileName})` : ''} : ${units.length} unité(s), ${boxes.length} boîte(s), ${metres(linear)} m linéaires`,
+            data: { units: units.length, boxes: boxes.length, linearMetres: metres(linear), fileName },
+          })
+          return {
+            result: { operationId: op.id, units, boxes, linearMetres: metres(linear) },
+            events,
+            summary: {
+              units: units.length,
+              physicalObjects: units.length,
+              boxes: boxes.length,
+              linearMetres: metres(linear),
+              // Read by the accession register (lifecycle module): the units of each producer.
+              byProducer: [...new Set(rows.map((r) => r.producer))].map((producer) => ({
+                producer,
+                units: rows.filter((r) => r.producer === producer).length,
+              })),
+            },
+          }
+        },
+      ),
     )
     return result
   }
