@@ -1837,8 +1837,10 @@ export class PhysicalService {
     if (rows.length === 0) return out
     const tree = await this.tree(this.k, tenantId)
     const levels = await this.levelNames(tenantId)
+    const outs = await this.outs(this.k, tenantId, [...new Set(rows.map((r) => r.id))])
     for (const r of rows) {
       const n = r.location_id ? tree.byId.get(r.location_id) : undefined
+      const o = outs.get(r.id) ?? null
       out.set(r.object_id, {
         box: {
           id: r.id,
@@ -1846,6 +1848,9 @@ export class PhysicalService {
           cote: r.cote,
           status: r.status,
           linearMetres: r.footprint_mm === null ? null : metres(Number(r.footprint_mm)),
+          presence:
+            r.status === 'destroyed' ? 'destroyed' : o ? 'out' : r.location_id ? 'shelved' : 'unplaced',
+          out: o,
         },
         place: n
           ? {

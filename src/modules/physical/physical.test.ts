@@ -205,6 +205,15 @@ for (const dialect of testDialects()) {
       assert.equal(deliverOp.type, 'REQUEST_DELIVER', 'the box goes out in the delivery operation')
       assert.ok(deliverOp.events.some((e) => e.type === 'PHYSICAL_BOX_OUT' && e.objectId === lent.id))
       assert.equal((await ph.getBox(a, T, 'B0002')).presence, 'shelved', 'other boxes stay')
+      const lentView = (await c.catalog.getUnit(T, tf.units[3]!.unitId)).objects[0]!.box as {
+        box: { presence: string; out: { requestId: string } }
+        place: { path: string }
+      }
+      assert.deepEqual(
+        [lentView.box.presence, lentView.box.out.requestId, lentView.place.path],
+        ['out', loan.id, 'BEGLES/A/M1/T01/E1/2'],
+        'the unit view shows its box out',
+      )
       assert.ok((await ph.listBoxes(a, T, { location: s2.id })).results.every((b) => b.presence === 'out'))
       await rejects(ph.moveBoxes(a, T, { boxes: ['B0003'], to: s1.id }), 'BOX_OUT', (d) =>
         assert.equal(d.requestId, loan.id),

@@ -116,6 +116,9 @@ export interface ObjectPlace {
     readonly cote: string | null
     readonly status: string
     readonly linearMetres: number | null
+    /** `out` while a consultation or loan has it (its place is then its home shelf). */
+    readonly presence: BoxView['presence']
+    readonly out: BoxOut | null
   }
   readonly place: {
     readonly id: string
