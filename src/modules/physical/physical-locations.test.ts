@@ -238,6 +238,58 @@ for (const dialect of testDialects()) {
       assert.equal(ev.length, 2)
     })
 
+    it('an elimination leaves out the units whose box is lent, and destroys the others with their boxes', async () => {
+      const { c, who } = w
+      const ph = c.physical
+      const a = who.archivist
+      const form = [
+        FORM_HEADER,
+        `OUT-1,7 W 1,Bons de commande 2014,2014,2014,${P},File,APP-COM-0005,2015-01-01,Destroy,,,DIM10,`,
+        `OUT-2,7 W 2,Bons de commande 2015,2015,2015,${P},File,APP-COM-0005,2015-01-01,Destroy,,,DIM10,`,
+      ].join('\n')
+      const tf = await ph.transferCsv(who.producer, T, form)
+      await ph.moveBoxes(a, T, { boxes: ['OUT-1', 'OUT-2'], to: 'MAIRIE/S3/E1/T2' })
+      const loan = await c.requests.create(who.producer, {
+        tenantId: T,
+        kind: 'loan',
+        unitIds: [tf.units[0]!.unitId],
+        service: P,
+      })
+      await c.requests.approve(a, T, loan.id)
+      await c.requests.deliver(a, T, loan.id)
+      const analysis = await c.elimination.analyse(a, T, {})
+      const ids = tf.units.map((u) => u.unitId).sort()
+      assert.deepEqual(
+        analysis.eligible
+          .map((u) => u.unitId)
+          .filter((u) => ids.includes(u))
+          .sort(),
+        ids,
+        'a lent unit can still be proposed: the box may be back before the action',
+      )
+      const draft = await c.elimination.createRequest(a, T, { analysisId: analysis.analysisId })
+      await c.elimination.submit(a, T, draft.id)
+      await c.elimination.visa(who.control, T, draft.id, { decision: 'approve', comment: 'Vu' })
+      await c.elimination.execute(a, T, draft.id)
+      const states = await c.db.kysely
+        .selectFrom('elimination_request_unit')
+        .select(['unit_id', 'status', 'reason'])
+        .where('request_id', '=', draft.id)
+        .where('unit_id', 'in', ids)
+        .execute()
+      const st = new Map(states.map((x) => [x.unit_id, x]))
+      assert.equal(st.get(tf.units[0]!.unitId)!.status, 'refused')
+      assert.match(st.get(tf.units[0]!.unitId)!.reason!, /^BOX_OUT: .*OUT-1 \(demande /)
+      assert.equal(st.get(tf.units[1]!.unitId)!.status, 'destroyed')
+      const lent = await ph.getBox(a, T, 'OUT-1')
+      assert.deepEqual([lent.status, lent.presence, lent.content.length], ['active', 'out', 1])
+      assert.equal((await ph.getBox(a, T, 'OUT-2')).status, 'destroyed')
+      assert.equal((await c.catalog.getUnit(T, tf.units[0]!.unitId)).id, tf.units[0]!.unitId)
+      // Back from the loan, the box returns to its shelf.
+      await c.requests.return(a, T, loan.id)
+      assert.equal((await ph.getBox(a, T, 'OUT-1')).presence, 'shelved')
+    })
+
     it('two concurrent creations of one barcode: one box, the other BOX_BARCODE_DUPLICATE, never an internal error', async () => {
       const ph = w.c.physical
       const a = w.who.archivist

@@ -1933,6 +1933,32 @@ export class PhysicalService {
     }
   }
 
+  /** Elimination hook: the physical objects among these whose box is out (consultation, loan). */
+  async objectsOut(
+    trx: Executor,
+    tenantId: string,
+    objectIds: readonly string[],
+  ): Promise<Map<string, { barcode: string; requestId: string }>> {
+    const res = new Map<string, { barcode: string; requestId: string }>()
+    const rows: { object_id: string; box_id: string; barcode: string }[] = []
+    for (let i = 0; i < objectIds.length; i += 500)
+      rows.push(
+        ...(await trx
+          .selectFrom('box_content')
+          .innerJoin('box', 'box.id', 'box_content.box_id')
+          .select(['box_content.object_id', 'box_content.box_id', 'box.barcode'])
+          .where('box_content.tenant_id', '=', tenantId)
+          .where('box_content.object_id', 'in', objectIds.slice(i, i + 500))
+          .execute()),
+      )
+    const outs = await this.outs(trx, tenantId, [...new Set(rows.map((r) => r.box_id))])
+    for (const r of rows) {
+      const o = outs.get(r.box_id)
+      if (o) res.set(r.object_id, { barcode: r.barcode, requestId: o.requestId })
+    }
+    return res
+  }
+
   /** The boxes an elimination's operation destroyed (for its certificate). */
   async destroyedBoxes(trx: Executor, tenantId: string, operationId: string): Promise<DestroyedBox[]> {
     const rows = await trx
