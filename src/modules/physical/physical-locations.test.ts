@@ -339,6 +339,15 @@ for (const dialect of testDialects()) {
         .where('barcode', '=', 'RACE-F')
         .execute()
       assert.equal(boxes.length, 1)
+      // Two ingests at once whose PhysicalDataObjects name the same new box: both land in one box.
+      const [x, y] = await Promise.all([
+        w.ingest({ physical: { id: 'PO1', physicalId: 'RACE-SEDA' } }),
+        w.ingest({ physical: { id: 'PO1', physicalId: 'RACE-SEDA' } }),
+      ])
+      assert.notEqual(x.operationId, y.operationId)
+      const box = await ph.getBox(a, T, 'RACE-SEDA')
+      assert.equal(box.content.length, 2)
+      assert.equal(box.history.filter((h) => h.kind === 'created').length, 1)
     })
   })
 }

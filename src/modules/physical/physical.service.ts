@@ -1770,7 +1770,7 @@ export class PhysicalService {
         continue
       }
       if (!box) {
-        box = {
+        const fresh: BoxTable = {
           id: this.deps.ids.next(),
           tenant_id: tenantId,
           barcode: pid,
@@ -1785,10 +1785,18 @@ export class PhysicalService {
           created_at: now,
           updated_at: now,
         }
-        await trx.insertInto('box').values(box).execute()
-        await this.movement(trx, box, 'created', null, null, operationId, agent, 'entrée SEDA (PhysicalId)')
-        created.set(pid, box)
-        ev({ ...this.createdEvent(box, agent), type: 'PHYSICAL_BOX_CREATE' })
+        // A concurrent ingest may create the same barcode: its box is then used (no unique violation).
+        const ins = await trx
+          .insertInto('box')
+          .values(fresh)
+          .onConflict((oc) => oc.columns(['tenant_id', 'barcode']).doNothing())
+          .executeTakeFirst()
+        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 1) {
+          box = fresh
+          await this.movement(trx, box, 'created', null, null, operationId, agent, 'entrée SEDA (PhysicalId)')
+          created.set(pid, box)
+          ev({ ...this.createdEvent(box, agent), type: 'PHYSICAL_BOX_CREATE' })
+        } else box = (await this.findBoxByBarcode(trx, tenantId, pid))!
       }
       await trx
         .insertInto('box_content')
