@@ -99,5 +99,37 @@ for (const dialect of testDialects()) {
       assert.deepEqual(stats.json().unplaced, { boxes: 1, linearMetres: 0.1 })
       assert.equal(saeh('box', 'show', 'nope', ...T).code, 1)
     })
+
+    it('imports a location tree, moves and deletes locations; box show prints the history', () => {
+      const T = ['--tenant', 'default', '--json']
+      const bad = join(t.dir, 'mauvais-emplacements.csv')
+      writeFileSync(bad, 'path;length_m\nB2;\nB2/T1;abc\nB2/T2/X;1\n')
+      const r = saeh('location', 'import', bad, '--tenant', 'default')
+      assert.equal(r.code, 1)
+      assert.match(r.err, /ligne 3, colonne length_m/)
+      assert.match(r.err, /ligne 4, colonne path/)
+      assert.equal(saeh('location', 'show', 'B2', ...T).code, 1, 'nothing created')
+      const good = join(t.dir, 'emplacements.csv')
+      writeFileSync(good, 'path;length_m;fire_rated\nB2/T1;0,5;oui\nB2/T2;0.5;non\n')
+      const ok = saeh('location', 'import', good, ...T)
+      assert.equal(ok.code, 0, ok.err)
+      assert.equal(ok.json().created, 3)
+      assert.equal(ok.json().implicit, 1)
+      const mv = saeh('location', 'move', 'B2/T2', '--to', 'B1', ...T)
+      assert.equal(mv.code, 0, mv.err)
+      assert.equal(mv.json().path, 'B1/T2')
+      assert.equal(saeh('location', 'move', 'B2/T1', ...T).code, 1)
+      assert.equal(
+        saeh('location', 'move', 'B2/T1', '--root', ...T).json().error.code,
+        'LOCATION_LEVEL_MISMATCH',
+      )
+      assert.equal(saeh('location', 'delete', 'B1', ...T).json().error.code, 'LOCATION_NOT_EMPTY')
+      const del = saeh('location', 'delete', 'B2', ...T)
+      assert.equal(del.code, 0, del.err)
+      assert.deepEqual(del.json().deleted, ['B2', 'B2/T1'])
+      const show = saeh('box', 'show', 'C1', '--tenant', 'default')
+      assert.equal(show.code, 0, show.err)
+      assert.match(show.out, /déplacée\s+→ B1\/T1/)
+    })
   })
 }

@@ -115,6 +115,57 @@ export function registerPhysicalCommands(
       })
     })
   location
+    .command('move <location>')
+    .description('déplace un emplacement et son contenu sous un autre parent')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .option('--to <parent>', 'nouveau parent (identifiant ou chemin)')
+    .option('--root', 'à la racine')
+    .action(async function (this: Command, ref: string, o: { tenant: string; to?: string; root?: boolean }) {
+      await run(this, o, async (c, actor, g) => {
+        if ((o.to === undefined) === (o.root !== true))
+          throw new AppError(
+            'PHYSICAL_INVALID',
+            'invalid',
+            'parentId : --to PARENT ou --root (l’un des deux)',
+            {
+              field: 'parentId',
+            },
+          )
+        const l = await c.physical.moveLocation(actor, o.tenant, ref, { parentId: o.root ? null : o.to })
+        emit(g, l, () => `Emplacement déplacé : ${place(l)}`)
+      })
+    })
+  location
+    .command('delete <location>')
+    .description('supprime un emplacement vide et ses descendants vides')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, ref: string, o: { tenant: string }) {
+      await run(this, o, async (c, actor, g) => {
+        const r = await c.physical.deleteLocation(actor, o.tenant, ref)
+        emit(g, r, () => `Supprimé(s) : ${r.deleted.join(', ')}`)
+      })
+    })
+  location
+    .command('import <file>')
+    .description('importe un arbre d’emplacements (CSV : path, name, length_m, fire_rated, …)')
+    .requiredOption('--tenant <id>', 'service d’archives')
+    .action(async function (this: Command, file: string, o: { tenant: string }) {
+      await run(this, o, async (c, actor, g) => {
+        const r = await c.physical.importLocations(
+          actor,
+          o.tenant,
+          readInputFile(file).toString('utf8'),
+          basename(file),
+        )
+        emit(
+          g,
+          r,
+          () =>
+            `${r.created} emplacement(s) créé(s) (dont ${r.implicit} parent(s) implicite(s)), opération ${r.operationId}`,
+        )
+      })
+    })
+  location
     .command('list')
     .description('l’arbre des emplacements et leur occupation')
     .requiredOption('--tenant <id>', 'service d’archives')
@@ -268,9 +319,16 @@ export function registerPhysicalCommands(
         const b = await c.physical.getBox(actor, o.tenant, ref)
         emit(g, b, () =>
           [
-            `Boîte ${b.barcode} ${b.cote ?? ''} (${b.status}) — ${b.place?.path ?? 'sans emplacement'}`,
+            `Boîte ${b.barcode} ${b.cote ?? ''} (${b.status}) — ${b.place?.path ?? 'sans emplacement'}` +
+              (b.out
+                ? ` — SORTIE (demande ${b.out.requestId}${b.out.dueDate ? `, retour prévu le ${b.out.dueDate}` : ''}${b.out.overdue ? ', EN RETARD' : ''})`
+                : ''),
             ...b.content.map((x) => `  unité ${x.unitId} ${x.title ?? ''}`),
             ...b.history.map((h) => `  ${h.at} ${h.label} ${h.from ?? ''} → ${h.to ?? ''} ${h.note ?? ''}`),
+            ...b.outings.map(
+              (x) =>
+                `  sortie ${x.kind ?? ''} ${x.requestId} : ${x.deliveredAt} → ${x.returnedAt ?? 'non rendue'}${x.dueDate ? ` (retour prévu ${x.dueDate})` : ''}${x.overdue ? ' en retard' : ''}`,
+            ),
           ].join('\n'),
         )
       })
@@ -293,7 +351,10 @@ export function registerPhysicalCommands(
           r,
           () =>
             r.results
-              .map((b) => `${b.barcode.padEnd(20)} ${(b.cote ?? '').padEnd(16)} ${b.place?.path ?? '—'}`)
+              .map(
+                (b) =>
+                  `${b.barcode.padEnd(20)} ${(b.cote ?? '').padEnd(16)} ${b.place?.path ?? '—'}${b.presence === 'out' ? ' (sortie)' : ''}`,
+              )
               .join('\n') || 'Aucune boîte.',
         )
       })
@@ -425,6 +486,9 @@ export function registerPhysicalCommands(
               ),
               ...p.unexpected.map(
                 (m) => `  inattendue  ${m.barcode} (vue sur ${m.foundAt.join(', ')}, ${m.reason})`,
+              ),
+              ...(p.out ?? []).map(
+                (m) => `  sortie      ${m.barcode} (place ${m.expectedAt}, demande ${m.requestId})`,
               ),
             ].join('\n'),
           )

@@ -22,7 +22,7 @@ for (const dialect of testDialects()) {
     })
     const call = async (
       who: string,
-      method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+      method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
       url: string,
       payload?: unknown,
     ) =>
@@ -173,6 +173,102 @@ for (const dialect of testDialects()) {
       assert.equal((await call('reader', 'GET', '/labels/boxes.pdf?symbology=ean')).statusCode, 400)
       assert.equal((await call('reader', 'GET', '/labels/boxes.pdf')).statusCode, 400)
       assert.equal((await call('reader', 'GET', '/labels/shelf-list.pdf')).statusCode, 400)
+    })
+
+    it('imports, moves and deletes locations; a consultation takes a box out and back, shown in its history', async () => {
+      const csv = (body: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/api/v1/locations/import?fileName=salles.csv',
+          headers: { ...as('arch'), 'content-type': 'text/csv; charset=utf-8' },
+          payload: body,
+        })
+      const bad = await csv('path;length_m\nMAIRIE/S2/T1;abc\nMAIRIE/S2/T2;')
+      assert.equal(bad.statusCode, 400, bad.body)
+      assert.equal(bad.json().error.code, 'LOCATION_IMPORT_INVALID')
+      assert.deepEqual(
+        bad.json().error.details.errors.map((e: { row: number; column: string }) => `${e.row}:${e.column}`),
+        ['1:length_m', '2:length_m'],
+      )
+      assert.equal((await call('arch', 'POST', '/locations/import', { path: 'X' })).statusCode, 400)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/api/v1/locations/import',
+            headers: { ...as('reader'), 'content-type': 'text/csv' },
+            payload: 'path\nX',
+          })
+        ).statusCode,
+        403,
+      )
+      const ok = await csv('path;length_m\nMAIRIE/S2/T1;0,5\nMAIRIE/S2/T2;0.5')
+      assert.equal(ok.statusCode, 201, ok.body)
+      assert.equal(ok.json().created, 3)
+      const ids = new Map(
+        (await call('arch', 'GET', '/locations'))
+          .json()
+          .locations.map((l: { path: string; id: string }) => [l.path, l.id]),
+      )
+      const move = (id: unknown, parentId: unknown) =>
+        call('arch', 'POST', `/locations/${String(id)}/move`, { parentId })
+      const taken = await move(ids.get('MAIRIE/S2/T1'), ids.get('MAIRIE/S1'))
+      assert.equal(taken.statusCode, 409)
+      assert.equal(taken.json().error.code, 'LOCATION_EXISTS')
+      const cycle = await move(ids.get('MAIRIE/S2'), ids.get('MAIRIE/S2/T1'))
+      assert.equal(cycle.statusCode, 400)
+      assert.equal(cycle.json().error.code, 'LOCATION_CYCLE')
+      const level = await move(ids.get('MAIRIE/S2/T2'), null)
+      assert.equal(level.json().error.code, 'LOCATION_LEVEL_MISMATCH')
+      const moved = await move(ids.get('MAIRIE/S2/T2'), ids.get('MAIRIE/S1'))
+      assert.equal(moved.statusCode, 200, moved.body)
+      assert.equal(moved.json().path, 'MAIRIE/S1/T2')
+      const full = await call('arch', 'DELETE', `/locations/${String(ids.get('MAIRIE/S1'))}`)
+      assert.equal(full.statusCode, 409)
+      assert.equal(full.json().error.code, 'LOCATION_NOT_EMPTY')
+      assert.equal(
+        (await call('reader', 'DELETE', `/locations/${String(ids.get('MAIRIE/S2'))}`)).statusCode,
+        403,
+      )
+      const del = await call('arch', 'DELETE', `/locations/${String(ids.get('MAIRIE/S2'))}`)
+      assert.equal(del.statusCode, 200, del.body)
+      assert.deepEqual(del.json().deleted, ['MAIRIE/S2', 'MAIRIE/S2/T1'])
+
+      // A reading-room consultation of the unit in box H1.
+      const unitId = (await call('reader', 'GET', '/boxes/H1')).json().content[0].unitId as string
+      const req = await call('reader', 'POST', '/requests', { kind: 'consultation', unitIds: [unitId] })
+      assert.equal(req.statusCode, 201, req.body)
+      const rid = req.json().id as string
+      const early = await call('arch', 'POST', `/requests/${rid}/return`, {})
+      assert.equal(early.statusCode, 409, early.body)
+      assert.equal(early.json().error.code, 'REQUEST_NOT_LENT')
+      assert.equal((await call('arch', 'POST', `/requests/${rid}/approve`, {})).statusCode, 200)
+      assert.equal((await call('arch', 'POST', `/requests/${rid}/deliver`, {})).statusCode, 200)
+      const out = (await call('reader', 'GET', '/boxes/H1')).json()
+      assert.equal(out.presence, 'out')
+      assert.equal(out.out.requestId, rid)
+      assert.equal(out.out.kind, 'consultation')
+      const blocked = await call('arch', 'POST', '/boxes/moves', {
+        boxes: ['H1'],
+        to: ids.get('MAIRIE/S2/T2'),
+      })
+      assert.equal(blocked.statusCode, 409, blocked.body)
+      assert.equal(blocked.json().error.code, 'BOX_OUT')
+      assert.equal((await call('arch', 'POST', `/requests/${rid}/return`, {})).json().state, 'returned')
+      const back = (await call('reader', 'GET', '/boxes/H1')).json()
+      assert.equal(back.presence, 'shelved')
+      assert.deepEqual(
+        back.history.map((h: { label: string }) => h.label),
+        ['enregistrée', 'déplacée', 'sortie', 'réintégrée'],
+      )
+      assert.deepEqual(
+        back.outings.map((o: { requestId: string; kind: string; state: string }) => [
+          o.requestId,
+          o.kind,
+          o.state,
+        ]),
+        [[rid, 'consultation', 'returned']],
+      )
     })
   })
 }

@@ -301,7 +301,7 @@ export async function buildContainer(config: Config, opts: ContainerOptions = {}
     stagingRoot: join(config.home, 'staging'),
     maxBytes: config.dipMaxBytes,
   })
-  const requests = new RequestService({ db, audit, clock, ids, access })
+  const requests = new RequestService({ db, audit, clock, ids, access, physical })
   const exports = new ExportService({
     db,
     storage,

@@ -122,6 +122,55 @@ export async function physicalRoutes(app: FastifyInstance, opts: { c: Container 
     async (req) => physical.updateBox(principalOf(req), await tenant(req), req.params.id, req.body),
   )
 
+  app.post<{ Params: { id: string }; Body: Body }>(
+    '/locations/:id/move',
+    {
+      schema: {
+        tags,
+        summary:
+          'Déplace un emplacement et ce qu’il contient sous un autre parent ({ parentId }, null : racine)',
+      },
+    },
+    async (req) => physical.moveLocation(principalOf(req), await tenant(req), req.params.id, req.body),
+  )
+  app.delete<{ Params: { id: string } }>(
+    '/locations/:id',
+    { schema: { tags, summary: 'Supprime un emplacement vide (et ses descendants vides)' } },
+    async (req) => physical.deleteLocation(principalOf(req), await tenant(req), req.params.id),
+  )
+  app.post<{ Body: unknown; Querystring: Q }>(
+    '/locations/import',
+    {
+      schema: {
+        tags,
+        summary:
+          'Import d’un arbre d’emplacements en CSV (text/csv : path, name, length_m, fire_rated…) ; tout est vérifié avant de rien créer',
+      },
+    },
+    async (req, reply) => {
+      if (typeof req.body !== 'string')
+        throw new AppError(
+          'LOCATION_IMPORT_INVALID',
+          'invalid',
+          'Import d’emplacements : corps text/csv attendu',
+          {
+            errors: [{ row: 0, column: '', message: 'corps text/csv attendu' }],
+            total: 1,
+          },
+        )
+      return reply
+        .code(201)
+        .send(
+          await physical.importLocations(
+            principalOf(req),
+            await tenant(req),
+            req.body,
+            req.query.fileName ?? null,
+          ),
+        )
+    },
+  )
+
   // ── physical transfer form ──
   app.post<{ Body: unknown; Querystring: Q }>(
     '/physical-transfers',

@@ -72,6 +72,12 @@ export interface PhysicalEliminationHook {
     ctx: { requestId: string; visaId: string | null; operationId: string },
   ): Promise<void>
   destroyedBoxes(trx: Executor, tenantId: string, operationId: string): Promise<readonly DestroyedBoxDoc[]>
+  /** Physical objects whose box is out (consultation, loan): their units are not destroyed now. */
+  objectsOut?(
+    trx: Executor,
+    tenantId: string,
+    objectIds: readonly string[],
+  ): Promise<ReadonlyMap<string, { barcode: string; requestId: string }>>
 }
 
 /** The state of a unit that a request freezes (its digest is compared before the visa and the action). */
@@ -925,6 +931,38 @@ export class EliminationService {
     return this.show(actor, tenantId, id)
   }
 
+  /** Pending units of the request whose paper is in a box that is out (the action leaves them out). */
+  private async boxesOut(
+    trx: Executor,
+    r: EliminationRequestTable,
+    only?: readonly string[],
+  ): Promise<{ unitId: string; reason: ConflictCode; detail: string }[]> {
+    if (!this.deps.physical?.objectsOut) return []
+    let q = trx
+      .selectFrom('elimination_request_unit')
+      .select(['unit_id', 'snapshot'])
+      .where('request_id', '=', r.id)
+      .where('tenant_id', '=', r.tenant_id)
+      .where('status', '=', 'pending')
+    if (only) q = q.where('unit_id', 'in', only.length ? [...only] : ['\u0000'])
+    const unitOf = new Map<string, string>()
+    for (const x of await q.execute())
+      for (const o of fromJson<UnitState>(x.snapshot).objects)
+        if (o.kind === 'physical') unitOf.set(o.id, x.unit_id)
+    if (unitOf.size === 0) return []
+    const out = await this.deps.physical.objectsOut(trx, r.tenant_id, [...unitOf.keys()])
+    const per = new Map<string, Set<string>>()
+    for (const [objectId, b] of out) {
+      const u = unitOf.get(objectId)!
+      per.set(u, (per.get(u) ?? new Set()).add(`${b.barcode} (demande ${b.requestId})`))
+    }
+    return [...per].map(([unitId, boxes]) => ({
+      unitId,
+      reason: 'BOX_OUT' as const,
+      detail: `boîte(s) sortie(s) : ${[...boxes].join(', ')}`,
+    }))
+  }
+
   /** Units whose current state differs from the frozen one, or that no longer qualify. */
   private async changedUnits(
     trx: Executor,
@@ -1123,8 +1161,11 @@ export class EliminationService {
         if (r.status !== 'approved') throw ElimErrors.badState(id, r.status, ['approved'], 'exécution')
         await this.verifySeal(trx, r)
         await this.verifyVisa(trx, r)
-        // Per unit: still eligible and unchanged since the request? Otherwise it is left out, logged.
+        // Per unit: still eligible and unchanged since the request, its boxes on their shelves?
+        // Otherwise it is left out, logged.
         const changed = await this.changedUnits(trx, r)
+        const gone = new Set(changed.map((c) => c.unitId))
+        changed.push(...(await this.boxesOut(trx, r)).filter((c) => !gone.has(c.unitId)))
         for (const c of changed)
           await this.setUnitStatus(trx, id, c.unitId, {
             status: 'refused',
@@ -1238,7 +1279,7 @@ export class EliminationService {
       const snap = snaps.get(unitId)!
       // Re-check just before destroying (a hold may have been placed since the action started).
       const changed = await this.changedUnits(k, r, [unitId])
-      const c = changed[0]
+      const c = changed[0] ?? (await this.boxesOut(k, r, [unitId]))[0]
       if (c && c.reason !== 'UNIT_GONE') {
         await this.deps.db.kysely.transaction().execute(async (trx) => {
           await this.setUnitStatus(trx, id, unitId, { status: 'refused', reason: `${c.reason}: ${c.detail}` })

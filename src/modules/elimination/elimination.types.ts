@@ -8,6 +8,8 @@ export type ConflictCode =
   | 'NO_START_DATE'
   | 'NO_APPRAISAL_RULE'
   | 'OBJECT_GROUP_SHARED'
+  /** At the action: a box holding the unit's paper is out (consultation, loan); left for a later request. */
+  | 'BOX_OUT'
   | 'UNIT_CHANGED'
   | 'UNIT_GONE'
   | 'NOT_IN_ANALYSIS'

@@ -337,14 +337,32 @@ for (const dialect of testDialects()) {
     it('accession register: entries, transfers in and out, running totals per producer, CSV', async () => {
       const x = await ingest('r1', { agency: 'AD99' })
       const y = await ingest('r1', { agency: '21234000100011', physical: { id: 'P1', physicalId: 'B-1' } })
-      const before = await c.register.register(SYSTEM_PRINCIPAL, 'r1')
+      const untyped = await c.register.register(SYSTEM_PRINCIPAL, 'r1')
       assert.deepEqual(
-        before.lines.map((l) => [l.type, l.producer, l.units]),
+        untyped.lines.map((l) => [l.type, l.producer, l.units, l.boxes, l.linearMetres]),
         [
-          ['INGEST', 'AD99', 2],
-          ['INGEST', '21234000100011', 3],
+          ['INGEST', 'AD99', 2, 0, null],
+          ['INGEST', '21234000100011', 3, 1, 0],
         ],
       )
+      // The ingest's box counts its linear metres once typed.
+      await c.physical.createBoxType(SYSTEM_PRINCIPAL, 'r1', {
+        id: 'DIM10',
+        name: 'Boîte 10 cm',
+        widthMm: 100,
+        heightMm: 250,
+        depthMm: 330,
+      })
+      await c.physical.updateBox(SYSTEM_PRINCIPAL, 'r1', 'B-1', { boxType: 'DIM10' })
+      const before = await c.register.register(SYSTEM_PRINCIPAL, 'r1')
+      assert.deepEqual(
+        before.lines.map((l) => [l.type, l.producer, l.units, l.boxes, l.linearMetres]),
+        [
+          ['INGEST', 'AD99', 2, 0, null],
+          ['INGEST', '21234000100011', 3, 1, 0.1],
+        ],
+      )
+      assert.deepEqual([before.lines[1]!.totals.boxes, before.lines[1]!.totals.linearMetres], [1, 0.1])
       const t = await c.transfers.create(SYSTEM_PRINCIPAL, {
         tenantId: 'r1',
         selection: { branch: y.root.id },
@@ -359,7 +377,15 @@ for (const dialect of testDialects()) {
         [out.type, out.direction, out.producer, out.units, out.physicalObjects, out.counterpart],
         ['TRANSFER', 'out', '21234000100011', 3, 1, 'r2'],
       )
-      assert.deepEqual(out.totals, { units: 0, objects: 0, physicalObjects: 0, bytes: 0 })
+      assert.deepEqual([out.boxes, out.linearMetres], [1, 0.1], 'the box left with its whole content')
+      assert.deepEqual(out.totals, {
+        units: 0,
+        objects: 0,
+        physicalObjects: 0,
+        bytes: 0,
+        boxes: 0,
+        linearMetres: 0,
+      })
       assert.equal(r1.totals.in.units, 5)
       assert.equal(r1.totals.out.units, 3)
       assert.equal(r1.totals.held.units, 2)
@@ -376,6 +402,8 @@ for (const dialect of testDialects()) {
       )
       const csv = registerCsv(r1).split('\r\n')
       assert.match(csv[0]!, /^operationId,date,type,direction,producer,units/)
+      assert.match(csv[0]!, /,boxes,totalBoxes,totalLinearMetres$/)
+      assert.match(csv[2]!, /,1,1,0\.1$/)
       assert.equal(csv.length, 5)
       await assert.rejects(
         c.register.register(

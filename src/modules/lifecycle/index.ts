@@ -31,5 +31,11 @@ export {
   type Move,
   type RuleChange,
 } from './changes.service.js'
-export { RegisterService, registerCsv, type Register, type RegisterLine } from './register.service.js'
+export {
+  RegisterService,
+  registerCsv,
+  type Register,
+  type RegisterLine,
+  type Totals as RegisterTotals,
+} from './register.service.js'
 export { loadPackage } from './package-loader.js'

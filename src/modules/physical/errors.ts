@@ -41,6 +41,34 @@ export const PhysErrors = {
     ),
   locationInUse: (path: string, what: string) =>
     new AppError('LOCATION_IN_USE', 'conflict', `L’emplacement ${path} ${what}`, { path }),
+  locationCycle: (path: string, target: string) =>
+    new AppError(
+      'LOCATION_CYCLE',
+      'invalid',
+      `Impossible de déplacer ${path} sous ${target} : c’est lui-même ou l’un de ses descendants`,
+      { path, target },
+    ),
+  locationLevelMismatch: (path: string, level: string, target: string | null, expected: string | null) =>
+    new AppError(
+      'LOCATION_LEVEL_MISMATCH',
+      'invalid',
+      `${path} (${level}) ne peut aller que sous un emplacement de niveau « ${expected ?? 'racine'} »${target ? ` : ${target} n’en est pas un` : ''}`,
+      { path, level, target, expectedParentLevel: expected },
+    ),
+  locationNotEmpty: (path: string, boxes: number, shelves: string[]) =>
+    new AppError(
+      'LOCATION_NOT_EMPTY',
+      'conflict',
+      `L’emplacement ${path} ne peut être supprimé : ${boxes} boîte(s) y sont rangées (${shelves.slice(0, 5).join(', ')})`,
+      { path, boxes, shelves: shelves.slice(0, 100) },
+    ),
+  locationImport: (errors: readonly FormError[]) =>
+    new AppError(
+      'LOCATION_IMPORT_INVALID',
+      'invalid',
+      `Import d’emplacements refusé : ${errors.length} erreur(s), rien n’a été créé`,
+      { errors: errors.slice(0, 1000), total: errors.length },
+    ),
   shelfFull: (path: string, freeMm: number, neededMm: number) =>
     new AppError(
       'SHELF_FULL',
@@ -72,6 +100,13 @@ export const PhysErrors = {
     ),
   boxDestroyed: (barcode: string) =>
     new AppError('BOX_DESTROYED', 'conflict', `La boîte ${barcode} a été détruite`, { barcode }),
+  boxOut: (barcode: string, requestId: string) =>
+    new AppError(
+      'BOX_OUT',
+      'conflict',
+      `La boîte ${barcode} est sortie (demande ${requestId}) : elle doit être réintégrée avant d’être déplacée`,
+      { barcode, requestId },
+    ),
   noFootprint: (barcode: string) =>
     new AppError(
       'BOX_FOOTPRINT_UNKNOWN',

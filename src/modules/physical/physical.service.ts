@@ -5,6 +5,7 @@ import type { Insertable } from 'kysely'
 import type {
   ArchiveUnitTable,
   BoxContentTable,
+  BoxMovementTable,
   BoxTable,
   DataObjectTable,
   LocationTable,
@@ -16,6 +17,7 @@ import { computeEndDate } from '../ingest/index.js'
 import type { Principal, TenancyService } from '../tenancy/index.js'
 import { PhysErrors, metres } from './errors.js'
 import { DEFAULT_LEVELS, LocationTree, type Node } from './tree.js'
+import { checkLocationCsv } from './location-import.js'
 import {
   checkRows,
   csvRows,
@@ -26,6 +28,8 @@ import {
   type RawRow,
 } from './transfer-form.js'
 import type {
+  BoxOut,
+  BoxOuting,
   BoxView,
   DestroyedBox,
   FreeSpaceAnswer,
@@ -86,6 +90,18 @@ function flag(field: string, v: unknown): number | undefined {
   if (v === 'true' || v === '1') return 1
   if (v === 'false' || v === '0') return 0
   throw PhysErrors.invalid(field, 'booléen attendu', v)
+}
+
+/** The unique constraint on (tenant, barcode) violated: a concurrent writer created the same barcode. */
+function isBarcodeConflict(e: unknown): boolean {
+  const x = e as { code?: unknown; constraint?: unknown; message?: unknown } | null
+  if (!x || typeof x !== 'object') return false
+  if (x.code === '23505') return x.constraint === 'box_tenant_barcode'
+  return (
+    typeof x.code === 'string' &&
+    x.code.startsWith('SQLITE_CONSTRAINT') &&
+    /box\.tenant_id, box\.barcode/.test(String(x.message))
+  )
 }
 
 function obj(v: unknown): Record<string, unknown> {
@@ -382,6 +398,242 @@ export class PhysicalService {
     return result
   }
 
+  /** Serialises a tenant's structural changes on PostgreSQL (SQLite serialises writers already). */
+  private async lockTenant(trx: Executor, tenantId: string): Promise<void> {
+    if (this.deps.db.dialect === 'postgres')
+      await trx.selectFrom('tenant').select('id').where('id', '=', tenantId).forNoKeyUpdate().execute()
+  }
+
+  /**
+   * Moves a location and its subtree under another parent (or to the root with `parentId: null`). The
+   * level is kept: the new parent must be of the level just above (levels are positional, shelves are
+   * the last one). Refused when the target is the node or one of its descendants. Paths are rewritten;
+   * boxes keep their shelf (so their new path); the history keeps the paths of the time.
+   */
+  async moveLocation(actor: Principal, tenantId: string, ref: string, input: unknown): Promise<LocationView> {
+    await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.manage')
+    const b = obj(input)
+    if (!('parentId' in b)) throw PhysErrors.invalid('parentId', 'nouveau parent obligatoire (null : racine)')
+    const { result } = await this.deps.audit.inOperation(
+      { tenantId, type: 'PHYSICAL_LOCATION_MOVE', agent: actor.id },
+      async (trx) => {
+        await this.lockTenant(trx, tenantId)
+        const levels = await this.levelNames(tenantId, trx)
+        const tree = await this.tree(trx, tenantId)
+        const n = this.resolveLocation(tree, ref)
+        const target = b.parentId === null ? null : this.resolveLocation(tree, b.parentId, 'parentId')
+        if (target && target.ancestry.includes(n.row.id))
+          throw PhysErrors.locationCycle(n.row.path, target.row.path)
+        if ((target ? target.row.depth + 1 : 0) !== n.row.depth)
+          throw PhysErrors.locationLevelMismatch(
+            n.row.path,
+            levels[n.row.depth] ?? String(n.row.depth),
+            target?.row.path ?? null,
+            n.row.depth === 0 ? null : (levels[n.row.depth - 1] ?? null),
+          )
+        if ((target?.row.id ?? null) === n.row.parent_id)
+          throw PhysErrors.invalid('parentId', `${n.row.path} est déjà à cet endroit`)
+        const oldPath = n.row.path
+        const newPath = target ? `${target.row.path}/${n.row.code}` : n.row.code
+        if (tree.ordered.some((x) => x.row.path === newPath)) throw PhysErrors.locationExists(newPath)
+        const now = this.now()
+        const sub = tree.subtree(n.row.id)
+        for (const x of sub)
+          await trx
+            .updateTable('location')
+            .set({
+              path: newPath + x.row.path.slice(oldPath.length),
+              updated_at: now,
+              ...(x === n ? { parent_id: target?.row.id ?? null } : {}),
+            })
+            .where('tenant_id', '=', tenantId)
+            .where('id', '=', x.row.id)
+            .execute()
+        const t2 = await this.tree(trx, tenantId)
+        const usage = await this.usage(trx, tenantId)
+        const v = this.view(t2.byId.get(n.row.id)!, levels, usage, t2)
+        return {
+          result: v,
+          events: [
+            {
+              type: 'PHYSICAL_LOCATION_MOVE',
+              outcome: 'OK',
+              detail: 'PHYSICAL_LOCATION_MOVE.OK',
+              agent: actor.id,
+              objectId: n.row.id,
+              message: `Emplacement ${oldPath} déplacé : ${newPath} (${sub.length} emplacement(s), ${v.occupancy.boxes} boîte(s))`,
+              data: { from: oldPath, to: newPath, locations: sub.length, boxes: v.occupancy.boxes },
+            },
+          ],
+        }
+      },
+    )
+    return result
+  }
+
+  /**
+   * Deletes a location and its subtree when no box is on any of its shelves (`LOCATION_NOT_EMPTY`
+   * otherwise) and no open inventory covers them (`LOCATION_IN_USE`).
+   */
+  async deleteLocation(actor: Principal, tenantId: string, ref: string): Promise<{ deleted: string[] }> {
+    await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.manage')
+    const { result } = await this.deps.audit.inOperation(
+      { tenantId, type: 'PHYSICAL_LOCATION_DELETE', agent: actor.id },
+      async (trx) => {
+        await this.lockTenant(trx, tenantId)
+        const tree = await this.tree(trx, tenantId)
+        const n = this.resolveLocation(tree, ref)
+        const sub = tree.subtree(n.row.id)
+        const ids = sub.map((x) => x.row.id)
+        const held = await trx
+          .selectFrom('box')
+          .select(['location_id'])
+          .where('tenant_id', '=', tenantId)
+          .where('location_id', 'in', ids)
+          .execute()
+        if (held.length > 0)
+          throw PhysErrors.locationNotEmpty(n.row.path, held.length, [
+            ...new Set(held.map((h) => tree.byId.get(h.location_id!)!.row.path)),
+          ])
+        const idSet = new Set(ids)
+        for (const inv of await trx
+          .selectFrom('inventory')
+          .select(['id', 'shelf_ids'])
+          .where('tenant_id', '=', tenantId)
+          .where('status', '=', 'open')
+          .execute())
+          if (fromJson<string[]>(inv.shelf_ids).some((s) => idSet.has(s)))
+            throw PhysErrors.locationInUse(n.row.path, `est couvert par le récolement ouvert ${inv.id}`)
+        for (const x of [...sub].reverse())
+          await trx
+            .deleteFrom('location')
+            .where('tenant_id', '=', tenantId)
+            .where('id', '=', x.row.id)
+            .execute()
+        const paths = sub.map((x) => x.row.path)
+        return {
+          result: { deleted: paths },
+          events: [
+            {
+              type: 'PHYSICAL_LOCATION_DELETE',
+              outcome: 'OK',
+              detail: 'PHYSICAL_LOCATION_DELETE.OK',
+              agent: actor.id,
+              objectId: n.row.id,
+              message: `Emplacement ${n.row.path} supprimé (${paths.length} emplacement(s))`,
+              data: { path: n.row.path, deleted: paths.slice(0, 1000), count: paths.length },
+            },
+          ],
+        }
+      },
+    )
+    return result
+  }
+
+  /**
+   * Imports a location tree from CSV (location-import.ts): every row is checked first, every error is
+   * reported by row, line and column and nothing is created; then all the locations (and their missing
+   * ancestors) are created in one operation, one event each.
+   */
+  async importLocations(
+    actor: Principal,
+    tenantId: string,
+    csv: string,
+    fileName: string | null = null,
+  ): Promise<{ operationId: string; created: number; implicit: number; locations: LocationView[] }> {
+    await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.manage')
+    if (typeof csv !== 'string' || csv.trim() === '')
+      throw PhysErrors.locationImport([
+        { row: 0, column: '', message: 'fichier vide : ligne d’en-tête attendue' },
+      ])
+    const { result } = await this.deps.audit.inOperation(
+      { tenantId, type: 'PHYSICAL_LOCATION_IMPORT', agent: actor.id },
+      async (trx, op) => {
+        await this.lockTenant(trx, tenantId)
+        const levels = await this.levelNames(tenantId, trx)
+        const tree = await this.tree(trx, tenantId)
+        const byPath = new Map(tree.ordered.map((x) => [x.row.path, x.row]))
+        const { rows, errors } = checkLocationCsv(csv, { levels, existing: new Set(byPath.keys()) })
+        if (errors.length > 0) throw PhysErrors.locationImport(errors)
+        const wanted = new Map(rows.map((r) => [r.path, r]))
+        // Every path to create: the rows and their ancestors that neither exist nor have a row.
+        const all = new Set<string>()
+        for (const r of rows)
+          for (let d = 1; d <= r.codes.length; d++) {
+            const p = r.codes.slice(0, d).join('/')
+            if (!byPath.has(p)) all.add(p)
+          }
+        const ordered = [...all].sort(
+          (a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b),
+        )
+        const now = this.now()
+        const created: LocationTable[] = []
+        for (const path of ordered) {
+          const codes = path.split('/')
+          const r = wanted.get(path)
+          const parent = codes.length > 1 ? byPath.get(codes.slice(0, -1).join('/'))! : null
+          const row: LocationTable = {
+            id: this.deps.ids.next(),
+            tenant_id: tenantId,
+            parent_id: parent?.id ?? null,
+            depth: codes.length - 1,
+            code: codes.at(-1)!,
+            name: r?.name ?? null,
+            path,
+            is_shelf: codes.length === levels.length ? 1 : 0,
+            length_mm: r?.lengthMm ?? null,
+            fire_rated: r?.fireRated ? 1 : 0,
+            climate_controlled: r?.climateControlled ? 1 : 0,
+            reserved: r?.reserved ? 1 : 0,
+            blocked: r?.blocked ? 1 : 0,
+            created_at: now,
+            updated_at: now,
+          }
+          byPath.set(path, row)
+          created.push(row)
+        }
+        for (let i = 0; i < created.length; i += 200)
+          await trx
+            .insertInto('location')
+            .values(created.slice(i, i + 200))
+            .execute()
+        const t2 = new LocationTree([...byPath.values()])
+        const usage = await this.usage(trx, tenantId)
+        const views = created.map((row) => this.view(t2.byId.get(row.id)!, levels, usage, t2))
+        const events: OperationEvent[] = [
+          {
+            type: 'PHYSICAL_LOCATION_IMPORT',
+            outcome: 'OK',
+            detail: 'PHYSICAL_LOCATION_IMPORT.OK',
+            agent: actor.id,
+            message: `Import d’emplacements${fileName ? ` (${fileName})` : ''} : ${rows.length} ligne(s), ${created.length} emplacement(s) créé(s) dont ${created.length - rows.length} parent(s) implicite(s)`,
+            data: { rows: rows.length, created: created.length, fileName },
+          },
+          ...views.map((v) => ({
+            type: 'PHYSICAL_LOCATION_CREATE',
+            outcome: 'OK' as const,
+            detail: 'PHYSICAL_LOCATION_CREATE.OK',
+            agent: actor.id,
+            objectId: v.id,
+            message: `Emplacement créé : ${v.level} ${v.path}${v.lengthMetres !== null ? ` (${v.lengthMetres} m)` : ''}`,
+            data: { path: v.path, level: v.level, lengthMetres: v.lengthMetres, properties: v.properties },
+          })),
+        ]
+        return {
+          result: {
+            operationId: op.id,
+            created: created.length,
+            implicit: created.length - rows.length,
+            locations: views,
+          },
+          events,
+          summary: { rows: rows.length, created: created.length },
+        }
+      },
+    )
+    return result
+  }
+
   async listLocations(
     actor: Principal,
     tenantId: string,
@@ -411,10 +663,15 @@ export class PhysicalService {
       .where('status', '=', 'active')
       .orderBy('barcode')
       .execute()
+    const outs = await this.outs(
+      this.k,
+      tenantId,
+      rows.map((r) => r.id),
+    )
     return {
       ...this.view(n, levels, usage, tree),
       children: n.children.map((c) => this.view(c, levels, usage, tree)),
-      boxes: rows.map((b) => this.boxSummary(b, tree)),
+      boxes: rows.map((b) => this.boxSummary(b, tree, outs)),
     }
   }
 
@@ -596,8 +853,9 @@ export class PhysicalService {
     }))
   }
 
-  private boxSummary(b: BoxTable, tree: LocationTree | null): BoxView {
+  private boxSummary(b: BoxTable, tree: LocationTree | null, outs?: ReadonlyMap<string, BoxOut>): BoxView {
     const place = b.location_id ? (tree?.byId.get(b.location_id)?.row.path ?? null) : null
+    const out = outs?.get(b.id) ?? null
     return {
       id: b.id,
       barcode: b.barcode,
@@ -608,6 +866,8 @@ export class PhysicalService {
       linearMetres: b.footprint_mm === null ? null : metres(Number(b.footprint_mm)),
       status: b.status,
       place: b.location_id ? { id: b.location_id, path: place } : null,
+      presence: b.status === 'destroyed' ? 'destroyed' : out ? 'out' : b.location_id ? 'shelved' : 'unplaced',
+      out,
       operationId: b.operation_id,
       createdAt: b.created_at,
     }
@@ -643,6 +903,24 @@ export class PhysicalService {
     return Number(t.footprint_mm)
   }
 
+  /**
+   * Runs a write that creates boxes; when a concurrent writer took one of the barcodes first (the unique
+   * constraint fires, on SQLite or PostgreSQL, after this writer's own check), the whole write is rolled
+   * back and the answer is BOX_BARCODE_DUPLICATE naming the box that won.
+   */
+  private async barcodesUnique<T>(tenantId: string, barcodes: readonly string[], fn: () => Promise<T>) {
+    try {
+      return await fn()
+    } catch (e) {
+      if (!isBarcodeConflict(e)) throw e
+      for (const b of barcodes) {
+        const dup = await this.findBoxByBarcode(this.k, tenantId, b)
+        if (dup) throw PhysErrors.duplicateBarcode(b, dup.id)
+      }
+      throw PhysErrors.duplicateBarcode(barcodes[0] ?? '', '')
+    }
+  }
+
   async createBox(actor: Principal, tenantId: string, input: unknown): Promise<BoxView> {
     await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.manage')
     const b = obj(input)
@@ -653,38 +931,40 @@ export class PhysicalService {
     const title = text('title', b.title, { max: 1000 })
     const producer = text('producer', b.producer, { max: 200 })
     const typeId = text('boxType', b.boxType, { max: 60 })
-    const { result } = await this.deps.audit.inOperation(
-      { tenantId, type: 'PHYSICAL_BOX_CREATE', agent: actor.id },
-      async (trx, op) => {
-        const dup = await this.findBoxByBarcode(trx, tenantId, barcode)
-        if (dup) throw PhysErrors.duplicateBarcode(barcode, dup.id)
-        const footprint = await this.footprintOf(trx, tenantId, typeId)
-        const now = this.now()
-        const row: BoxTable = {
-          id: this.deps.ids.next(),
-          tenant_id: tenantId,
-          barcode,
-          cote,
-          title,
-          producer,
-          box_type_id: typeId,
-          footprint_mm: footprint,
-          location_id: null,
-          status: 'active',
-          operation_id: op.id,
-          created_at: now,
-          updated_at: now,
-        }
-        await trx.insertInto('box').values(row).execute()
-        await this.movement(trx, row, 'created', null, null, op.id, actor.id, null)
-        const events: OperationEvent[] = [this.createdEvent(row, actor.id)]
-        if (b.location !== undefined && b.location !== null) {
-          const moved = await this.placeBoxes(trx, tenantId, [row], b.location, op.id, actor.id, null)
-          events.push(...moved.events)
-          row.location_id = moved.shelf.row.id
-        }
-        return { result: this.boxSummary(row, await this.tree(trx, tenantId)), events }
-      },
+    const { result } = await this.barcodesUnique(tenantId, [barcode], () =>
+      this.deps.audit.inOperation(
+        { tenantId, type: 'PHYSICAL_BOX_CREATE', agent: actor.id },
+        async (trx, op) => {
+          const dup = await this.findBoxByBarcode(trx, tenantId, barcode)
+          if (dup) throw PhysErrors.duplicateBarcode(barcode, dup.id)
+          const footprint = await this.footprintOf(trx, tenantId, typeId)
+          const now = this.now()
+          const row: BoxTable = {
+            id: this.deps.ids.next(),
+            tenant_id: tenantId,
+            barcode,
+            cote,
+            title,
+            producer,
+            box_type_id: typeId,
+            footprint_mm: footprint,
+            location_id: null,
+            status: 'active',
+            operation_id: op.id,
+            created_at: now,
+            updated_at: now,
+          }
+          await trx.insertInto('box').values(row).execute()
+          await this.movement(trx, row, 'created', null, null, op.id, actor.id, null)
+          const events: OperationEvent[] = [this.createdEvent(row, actor.id)]
+          if (b.location !== undefined && b.location !== null) {
+            const moved = await this.placeBoxes(trx, tenantId, [row], b.location, op.id, actor.id, null)
+            events.push(...moved.events)
+            row.location_id = moved.shelf.row.id
+          }
+          return { result: this.boxSummary(row, await this.tree(trx, tenantId)), events }
+        },
+      ),
     )
     return result
   }
@@ -782,7 +1062,12 @@ export class PhysicalService {
       .limit(Math.min(Math.max(q.limit ?? 100, 1), 1000))
       .offset(Math.max(q.offset ?? 0, 0))
       .execute()
-    return { total, results: rows.map((r) => this.boxSummary(r, tree)) }
+    const outs = await this.outs(
+      this.k,
+      tenantId,
+      rows.map((r) => r.id),
+    )
+    return { total, results: rows.map((r) => this.boxSummary(r, tree, outs)) }
   }
 
   async getBox(actor: Principal, tenantId: string, ref: string) {
@@ -808,8 +1093,10 @@ export class PhysicalService {
       .orderBy('at')
       .orderBy('id')
       .execute()
+    const outs = await this.outs(this.k, tenantId, [box.id])
     return {
-      ...this.boxSummary(box, tree),
+      ...this.boxSummary(box, tree, outs),
+      outings: await this.outings(tenantId, history),
       content: content.map((c) => ({
         objectId: c.object_id,
         unitId: c.unit_id,
@@ -825,19 +1112,211 @@ export class PhysicalService {
         agent: h.agent,
         operationId: h.operation_id,
         note: h.note,
+        requestId: h.request_id ?? null,
       })),
     }
+  }
+
+  /** The outings of a box from its `out` / `returned` rows and the requests they name. */
+  private async outings(tenantId: string, history: readonly BoxMovementTable[]): Promise<BoxOuting[]> {
+    const outRows = history.filter((h) => h.kind === 'out' && h.request_id)
+    if (outRows.length === 0) return []
+    const reqs = new Map(
+      (
+        await this.k
+          .selectFrom('access_request')
+          .select(['id', 'kind', 'service', 'requester_name', 'state', 'due_date'])
+          .where('tenant_id', '=', tenantId)
+          .where(
+            'id',
+            'in',
+            outRows.map((h) => h.request_id!),
+          )
+          .execute()
+      ).map((r) => [r.id, r]),
+    )
+    const today = this.now().slice(0, 10)
+    return outRows.map((o) => {
+      const r = reqs.get(o.request_id!)
+      const back = history.find((h) => h.kind === 'returned' && h.request_id === o.request_id) ?? null
+      const due = r?.due_date ?? null
+      return {
+        requestId: o.request_id!,
+        kind: r?.kind ?? null,
+        service: r?.service ?? null,
+        requester: r?.requester_name ?? null,
+        state: r?.state ?? null,
+        deliveredAt: o.at,
+        dueDate: due,
+        returnedAt: back?.at ?? null,
+        overdue: due !== null && (back ? back.at.slice(0, 10) > due : today > due),
+      }
+    })
+  }
+
+  /** The boxes among `boxIds` (all the tenant's when omitted) that are out: an `out` row not returned. */
+  private async outs(
+    trx: Executor,
+    tenantId: string,
+    boxIds?: readonly string[],
+    requestId?: string,
+  ): Promise<Map<string, BoxOut>> {
+    const out = new Map<string, BoxOut>()
+    if (boxIds && boxIds.length === 0) return out
+    let q = trx
+      .selectFrom('box_movement as m')
+      .leftJoin('access_request as r', (j) =>
+        j.onRef('r.id', '=', 'm.request_id').on('r.tenant_id', '=', tenantId),
+      )
+      .select(['m.box_id', 'm.request_id', 'm.at', 'r.kind', 'r.service', 'r.due_date'])
+      .where('m.tenant_id', '=', tenantId)
+      .where('m.kind', '=', 'out')
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('box_movement as x')
+              .select('x.id')
+              .whereRef('x.box_id', '=', 'm.box_id')
+              .whereRef('x.request_id', '=', 'm.request_id')
+              .where('x.kind', '=', 'returned'),
+          ),
+        ),
+      )
+    if (requestId !== undefined) q = q.where('m.request_id', '=', requestId)
+    const rows: Awaited<ReturnType<typeof q.execute>> = []
+    if (boxIds)
+      for (let i = 0; i < boxIds.length; i += 500)
+        rows.push(...(await q.where('m.box_id', 'in', boxIds.slice(i, i + 500)).execute()))
+    else rows.push(...(await q.execute()))
+    const today = this.now().slice(0, 10)
+    for (const r of rows.sort((a, b) => a.at.localeCompare(b.at)))
+      if (!out.has(r.box_id))
+        out.set(r.box_id, {
+          requestId: r.request_id!,
+          kind: r.kind ?? null,
+          service: r.service ?? null,
+          since: r.at,
+          dueDate: r.due_date ?? null,
+          overdue: r.due_date !== null && r.due_date !== undefined && today > r.due_date,
+        })
+    return out
+  }
+
+  /**
+   * Requests hook, in the transaction that delivers or returns a consultation or a loan: every active
+   * box holding one of its units goes out (`out` row, from its shelf) or comes back (`returned` row, to
+   * its shelf). Its shelf is kept meanwhile (the room stays reserved for its return).
+   */
+  async onRequestOuting(
+    trx: Executor,
+    e: {
+      tenantId: string
+      requestId: string
+      kind: string
+      action: 'deliver' | 'return'
+      unitIds: readonly string[]
+      operationId: string
+      agent: string
+      service: string | null
+      dueDate: string | null
+    },
+  ): Promise<{ boxes: string[] }> {
+    const tree = await this.tree(trx, e.tenantId)
+    const what = e.kind === 'loan' ? `prêt à ${e.service ?? '—'}` : 'consultation en salle de lecture'
+    const events: NewEvent[] = []
+    const done: string[] = []
+    if (e.action === 'deliver') {
+      if (e.unitIds.length === 0) return { boxes: [] }
+      const ids = new Set<string>()
+      for (let i = 0; i < e.unitIds.length; i += 500)
+        for (const r of await trx
+          .selectFrom('box_content')
+          .select('box_id')
+          .where('tenant_id', '=', e.tenantId)
+          .where('unit_id', 'in', e.unitIds.slice(i, i + 500))
+          .execute())
+          ids.add(r.box_id)
+      const boxes =
+        ids.size === 0
+          ? []
+          : await trx
+              .selectFrom('box')
+              .selectAll()
+              .where('tenant_id', '=', e.tenantId)
+              .where('id', 'in', [...ids])
+              .where('status', '=', 'active')
+              .orderBy('barcode')
+              .execute()
+      for (const b of boxes) {
+        const from = b.location_id ? (tree.byId.get(b.location_id) ?? null) : null
+        const note = `${what}${e.dueDate ? `, retour prévu le ${e.dueDate}` : ''}`
+        await this.movement(trx, b, 'out', from, null, e.operationId, e.agent, note, e.requestId)
+        done.push(b.barcode)
+        events.push({
+          operationId: e.operationId,
+          tenantId: e.tenantId,
+          type: 'PHYSICAL_BOX_OUT',
+          outcome: 'OK',
+          detail: 'PHYSICAL_BOX_OUT.OK',
+          agent: e.agent,
+          objectId: b.id,
+          message: `Boîte ${b.barcode} sortie de ${from?.row.path ?? 'sans emplacement'} : ${note} (demande ${e.requestId})`,
+          data: { barcode: b.barcode, from: from?.row.path ?? null, requestId: e.requestId, kind: e.kind },
+        })
+      }
+    } else {
+      const outs = await this.outs(trx, e.tenantId, undefined, e.requestId)
+      const boxes =
+        outs.size === 0
+          ? []
+          : await trx
+              .selectFrom('box')
+              .selectAll()
+              .where('tenant_id', '=', e.tenantId)
+              .where('id', 'in', [...outs.keys()])
+              .orderBy('barcode')
+              .execute()
+      for (const b of boxes) {
+        const to = b.location_id ? (tree.byId.get(b.location_id) ?? null) : null
+        await this.movement(
+          trx,
+          b,
+          'returned',
+          null,
+          to,
+          e.operationId,
+          e.agent,
+          `retour : ${what}`,
+          e.requestId,
+        )
+        done.push(b.barcode)
+        events.push({
+          operationId: e.operationId,
+          tenantId: e.tenantId,
+          type: 'PHYSICAL_BOX_RETURN',
+          outcome: 'OK',
+          detail: 'PHYSICAL_BOX_RETURN.OK',
+          agent: e.agent,
+          objectId: b.id,
+          message: `Boîte ${b.barcode} réintégrée${to ? ` sur ${to.row.path}` : ''} (demande ${e.requestId})`,
+          data: { barcode: b.barcode, to: to?.row.path ?? null, requestId: e.requestId, kind: e.kind },
+        })
+      }
+    }
+    if (events.length > 0) await this.deps.audit.record(trx, events)
+    return { boxes: done }
   }
 
   private async movement(
     trx: Executor,
     box: BoxTable,
-    kind: 'created' | 'moved' | 'destroyed',
+    kind: 'created' | 'moved' | 'destroyed' | 'out' | 'returned',
     from: Node | null,
     to: Node | null,
     operationId: string,
     agent: string,
     note: string | null,
+    requestId: string | null = null,
   ): Promise<void> {
     await trx
       .insertInto('box_movement')
@@ -854,6 +1333,7 @@ export class PhysicalService {
         agent,
         note,
         at: this.now(),
+        request_id: requestId,
       })
       .execute()
   }
@@ -877,8 +1357,15 @@ export class PhysicalService {
     if (shelf.row.is_shelf !== 1) throw PhysErrors.notShelf(shelf.row.path)
     if (shelf.eff.blocked) throw PhysErrors.blocked(shelf.row.path)
     let needed = 0
+    const outs = await this.outs(
+      trx,
+      tenantId,
+      boxes.map((b) => b.id),
+    )
     for (const b of boxes) {
       if (b.status === 'destroyed') throw PhysErrors.boxDestroyed(b.barcode)
+      const o = outs.get(b.id)
+      if (o) throw PhysErrors.boxOut(b.barcode, o.requestId)
       if (b.footprint_mm === null) throw PhysErrors.noFootprint(b.barcode)
       if (b.location_id !== shelf.row.id) needed += Number(b.footprint_mm)
     }
@@ -987,225 +1474,242 @@ export class PhysicalService {
     fileName: string | null,
   ): Promise<TransferResult> {
     if (structural.length > 0 && raw.length === 0) throw PhysErrors.form(structural)
-    const { result } = await this.deps.audit.inOperation(
-      { tenantId, type: 'PHYSICAL_TRANSFER', agent: actor.id },
-      async (trx, op) => {
-        const ruleRows = await trx
-          .selectFrom('rule')
-          .select(['rule_id', 'rule_type', 'duration', 'measurement'])
-          .where('tenant_id', '=', tenantId)
-          .execute()
-        const barcodes = [
-          ...new Set(raw.map((r) => r.values.box_barcode?.trim() ?? '').filter((x) => x !== '')),
-        ]
-        const existing = new Set<string>()
-        for (let i = 0; i < barcodes.length; i += 400)
-          for (const r of await trx
-            .selectFrom('box')
-            .select('barcode')
+    const codes = [...new Set(raw.map((r) => r.values.box_barcode?.trim() ?? '').filter((x) => x !== ''))]
+    const { result } = await this.barcodesUnique(tenantId, codes, () =>
+      this.deps.audit.inOperation(
+        { tenantId, type: 'PHYSICAL_TRANSFER', agent: actor.id },
+        async (trx, op) => {
+          const ruleRows = await trx
+            .selectFrom('rule')
+            .select(['rule_id', 'rule_type', 'duration', 'measurement'])
             .where('tenant_id', '=', tenantId)
-            .where('barcode', 'in', barcodes.slice(i, i + 400))
-            .execute())
-            existing.add(r.barcode)
-        const typeRows = await trx
-          .selectFrom('box_type')
-          .select(['id', 'footprint_mm'])
-          .where('tenant_id', '=', tenantId)
-          .execute()
-        const { rows, errors } = checkRows(raw, {
-          rules: new Map(ruleRows.map((r) => [r.rule_id, r.rule_type])),
-          agencies: new Set(
-            (
-              await trx.selectFrom('agency').select('identifier').where('tenant_id', '=', tenantId).execute()
-            ).map((a) => a.identifier),
-          ),
-          boxTypes: new Set(typeRows.map((t) => t.id)),
-          existingBarcodes: existing,
-        })
-        const all = [...structural, ...errors].sort((a, b) => a.row - b.row)
-        if (all.length > 0) throw PhysErrors.form(all)
-        const ruleInfo = new Map(ruleRows.map((r) => [r.rule_id, r]))
-        const footprints = new Map(typeRows.map((t) => [t.id, Number(t.footprint_mm)]))
-        const now = this.now()
-        const byBox = new Map<string, FormRow[]>()
-        for (const r of rows) byBox.set(r.boxBarcode, [...(byBox.get(r.boxBarcode) ?? []), r])
-        const boxIds = new Map<string, BoxTable>()
-        const events: OperationEvent[] = []
-        for (const [barcode, rs] of byBox) {
-          const type = rs.find((r) => r.boxType !== null)?.boxType ?? null
-          const cotes = rs.map((r) => r.cote).filter((c): c is string => c !== null)
-          const box: BoxTable = {
-            id: this.deps.ids.next(),
-            tenant_id: tenantId,
-            barcode,
-            cote:
-              cotes.length === 0
-                ? null
-                : cotes.length === 1 || cotes.every((c) => c === cotes[0])
-                  ? cotes[0]!
-                  : `${cotes[0]} à ${cotes[cotes.length - 1]}`,
-            title: rs.length === 1 ? rs[0]!.title : `${rs[0]!.title} (et ${rs.length - 1} autre(s))`,
-            producer: rs.find((r) => r.producer !== null)?.producer ?? null,
-            box_type_id: type,
-            footprint_mm: type === null ? null : footprints.get(type)!,
-            location_id: null,
-            status: 'active',
-            operation_id: op.id,
-            created_at: now,
-            updated_at: now,
-          }
-          await trx.insertInto('box').values(box).execute()
-          await this.movement(trx, box, 'created', null, null, op.id, actor.id, 'bordereau de versement')
-          boxIds.set(barcode, box)
-          events.push(this.createdEvent(box, actor.id))
-        }
-        const units: TransferResult['units'] = []
-        // Rows go to the database in chunks as they are built.
-        const pending = {
-          object_group: [] as Insertable<ObjectGroupTable>[],
-          archive_unit: [] as Insertable<ArchiveUnitTable>[],
-          data_object: [] as Insertable<DataObjectTable>[],
-          box_content: [] as Insertable<BoxContentTable>[],
-          unit_rule: [] as Insertable<UnitRuleTable>[],
-        }
-        const flush = async (force: boolean) => {
-          if (!force && pending.archive_unit.length < 200) return
-          for (const t of [
-            'object_group',
-            'archive_unit',
-            'data_object',
-            'box_content',
-            'unit_rule',
-          ] as const) {
-            const list = pending[t]
-            if (list.length > 0)
-              await trx
-                .insertInto(t)
-                .values(list as never)
-                .execute()
-            pending[t] = []
-          }
-        }
-        for (const r of rows) {
-          const unitId = this.deps.ids.next()
-          const groupId = this.deps.ids.next()
-          const objectId = this.deps.ids.next()
-          const box = boxIds.get(r.boxBarcode)!
-          pending.object_group.push({
-            id: groupId,
-            tenant_id: tenantId,
-            operation_id: op.id,
-            seda_id: null,
-            created_at: now,
+            .execute()
+          const barcodes = [
+            ...new Set(raw.map((r) => r.values.box_barcode?.trim() ?? '').filter((x) => x !== '')),
+          ]
+          const existing = new Set<string>()
+          for (let i = 0; i < barcodes.length; i += 400)
+            for (const r of await trx
+              .selectFrom('box')
+              .select('barcode')
+              .where('tenant_id', '=', tenantId)
+              .where('barcode', 'in', barcodes.slice(i, i + 400))
+              .execute())
+              existing.add(r.barcode)
+          const typeRows = await trx
+            .selectFrom('box_type')
+            .select(['id', 'footprint_mm'])
+            .where('tenant_id', '=', tenantId)
+            .execute()
+          const { rows, errors } = checkRows(raw, {
+            rules: new Map(ruleRows.map((r) => [r.rule_id, r.rule_type])),
+            agencies: new Set(
+              (
+                await trx
+                  .selectFrom('agency')
+                  .select('identifier')
+                  .where('tenant_id', '=', tenantId)
+                  .execute()
+              ).map((a) => a.identifier),
+            ),
+            boxTypes: new Set(typeRows.map((t) => t.id)),
+            existingBarcodes: existing,
           })
-          const content: Record<string, unknown> = {
-            DescriptionLevel: r.descriptionLevel,
-            Title: r.title,
-            ...(r.cote ? { ArchivalAgencyArchiveUnitIdentifier: r.cote } : {}),
-            ...(r.description ? { Description: r.description } : {}),
-            ...(r.startDate ? { StartDate: r.startDate } : {}),
-            ...(r.endDate ? { EndDate: r.endDate } : {}),
-            ...(r.producer ? { OriginatingAgency: { Identifier: r.producer } } : {}),
-          }
-          pending.archive_unit.push({
-            id: unitId,
-            tenant_id: tenantId,
-            operation_id: op.id,
-            seda_id: null,
-            title: r.title,
-            description_level: r.descriptionLevel,
-            start_date: r.startDate,
-            end_date: r.endDate,
-            originating_agency: r.producer,
-            submission_agency: r.producer,
-            object_group_id: groupId,
-            content: toJson(content),
-            management: null,
-            created_at: now,
-            updated_at: now,
-          })
-          pending.data_object.push({
-            id: objectId,
-            tenant_id: tenantId,
-            group_id: groupId,
-            operation_id: op.id,
-            seda_id: null,
-            kind: 'physical',
-            usage: 'PhysicalMaster_1',
-            blob_id: null,
-            size: null,
-            sha512: null,
-            declared_algorithm: null,
-            declared_digest: null,
-            format_puid: null,
-            format_name: null,
-            mime_type: null,
-            filename: null,
-            physical_id: r.boxBarcode,
-            metadata: toJson({ source: 'transfer-form', row: r.row, fileName }),
-            created_at: now,
-          })
-          pending.box_content.push({
-            tenant_id: tenantId,
-            object_id: objectId,
-            box_id: box.id,
-            unit_id: unitId,
-            created_at: now,
-          })
-          const ruleRow = (category: string, id: string | null, start: string | null, fa: string | null) => {
-            if (id === null && fa === null) return null
-            const info = id ? ruleInfo.get(id)! : null
-            return {
+          const all = [...structural, ...errors].sort((a, b) => a.row - b.row)
+          if (all.length > 0) throw PhysErrors.form(all)
+          const ruleInfo = new Map(ruleRows.map((r) => [r.rule_id, r]))
+          const footprints = new Map(typeRows.map((t) => [t.id, Number(t.footprint_mm)]))
+          const now = this.now()
+          const byBox = new Map<string, FormRow[]>()
+          for (const r of rows) byBox.set(r.boxBarcode, [...(byBox.get(r.boxBarcode) ?? []), r])
+          const boxIds = new Map<string, BoxTable>()
+          const events: OperationEvent[] = []
+          for (const [barcode, rs] of byBox) {
+            const type = rs.find((r) => r.boxType !== null)?.boxType ?? null
+            const cotes = rs.map((r) => r.cote).filter((c): c is string => c !== null)
+            const box: BoxTable = {
+              id: this.deps.ids.next(),
               tenant_id: tenantId,
-              unit_id: unitId,
-              category,
-              rule_id: id,
-              start_date: start,
-              end_date: start && info ? computeEndDate(start, info.duration, info.measurement) : null,
-              final_action: fa,
-              data: toJson({ preventInheritance: false, refNonRuleIds: [] }),
+              barcode,
+              cote:
+                cotes.length === 0
+                  ? null
+                  : cotes.length === 1 || cotes.every((c) => c === cotes[0])
+                    ? cotes[0]!
+                    : `${cotes[0]} à ${cotes[cotes.length - 1]}`,
+              title: rs.length === 1 ? rs[0]!.title : `${rs[0]!.title} (et ${rs.length - 1} autre(s))`,
+              producer: rs.find((r) => r.producer !== null)?.producer ?? null,
+              box_type_id: type,
+              footprint_mm: type === null ? null : footprints.get(type)!,
+              location_id: null,
+              status: 'active',
+              operation_id: op.id,
+              created_at: now,
+              updated_at: now,
+            }
+            await trx.insertInto('box').values(box).execute()
+            await this.movement(trx, box, 'created', null, null, op.id, actor.id, 'bordereau de versement')
+            boxIds.set(barcode, box)
+            events.push(this.createdEvent(box, actor.id))
+          }
+          const units: TransferResult['units'] = []
+          // Rows go to the database in chunks as they are built.
+          const pending = {
+            object_group: [] as Insertable<ObjectGroupTable>[],
+            archive_unit: [] as Insertable<ArchiveUnitTable>[],
+            data_object: [] as Insertable<DataObjectTable>[],
+            box_content: [] as Insertable<BoxContentTable>[],
+            unit_rule: [] as Insertable<UnitRuleTable>[],
+          }
+          const flush = async (force: boolean) => {
+            if (!force && pending.archive_unit.length < 200) return
+            for (const t of [
+              'object_group',
+              'archive_unit',
+              'data_object',
+              'box_content',
+              'unit_rule',
+            ] as const) {
+              const list = pending[t]
+              if (list.length > 0)
+                await trx
+                  .insertInto(t)
+                  .values(list as never)
+                  .execute()
+              pending[t] = []
             }
           }
-          for (const rr of [
-            ruleRow('AppraisalRule', r.appraisalRule, r.appraisalStartDate, r.finalAction),
-            ruleRow('AccessRule', r.accessRule, r.accessStartDate, null),
-          ])
-            if (rr) pending.unit_rule.push(rr)
-          units.push({ row: r.row, unitId, objectId, boxId: box.id, barcode: r.boxBarcode, title: r.title })
-          await flush(false)
-        }
-        await flush(true)
-        await this.deps.rules.recompute(
-          trx,
-          tenantId,
-          units.map((u) => u.unitId),
-        )
-        await this.deps.searchIndex?.indexUnits(
-          trx,
-          tenantId,
-          units.map((u) => u.unitId),
-        )
-        const boxes = [...boxIds.values()].map((b) => ({ id: b.id, barcode: b.barcode, cote: b.cote }))
-        const linear = [...boxIds.values()].reduce((s, b) => s + Number(b.footprint_mm ?? 0), 0)
-        events.unshift({
-          type: 'PHYSICAL_TRANSFER',
-          outcome: 'OK',
-          detail: 'PHYSICAL_TRANSFER.OK',
-          agent: actor.id,
-          message: `Versement papier accepté${fileName ? ` (${fileName})` : ''} : ${units.length} unité(s), ${boxes.length} boîte(s), ${metres(linear)} m linéaires`,
-          data: { units: units.length, boxes: boxes.length, linearMetres: metres(linear), fileName },
-        })
-        return {
-          result: { operationId: op.id, units, boxes, linearMetres: metres(linear) },
-          events,
-          summary: {
-            units: units.length,
-            physicalObjects: units.length,
-            boxes: boxes.length,
-            linearMetres: metres(linear),
-          },
-        }
-      },
+          for (const r of rows) {
+            const unitId = this.deps.ids.next()
+            const groupId = this.deps.ids.next()
+            const objectId = this.deps.ids.next()
+            const box = boxIds.get(r.boxBarcode)!
+            pending.object_group.push({
+              id: groupId,
+              tenant_id: tenantId,
+              operation_id: op.id,
+              seda_id: null,
+              created_at: now,
+            })
+            const content: Record<string, unknown> = {
+              DescriptionLevel: r.descriptionLevel,
+              Title: r.title,
+              ...(r.cote ? { ArchivalAgencyArchiveUnitIdentifier: r.cote } : {}),
+              ...(r.description ? { Description: r.description } : {}),
+              ...(r.startDate ? { StartDate: r.startDate } : {}),
+              ...(r.endDate ? { EndDate: r.endDate } : {}),
+              ...(r.producer ? { OriginatingAgency: { Identifier: r.producer } } : {}),
+            }
+            pending.archive_unit.push({
+              id: unitId,
+              tenant_id: tenantId,
+              operation_id: op.id,
+              seda_id: null,
+              title: r.title,
+              description_level: r.descriptionLevel,
+              start_date: r.startDate,
+              end_date: r.endDate,
+              originating_agency: r.producer,
+              submission_agency: r.producer,
+              object_group_id: groupId,
+              content: toJson(content),
+              management: null,
+              created_at: now,
+              updated_at: now,
+            })
+            pending.data_object.push({
+              id: objectId,
+              tenant_id: tenantId,
+              group_id: groupId,
+              operation_id: op.id,
+              seda_id: null,
+              kind: 'physical',
+              usage: 'PhysicalMaster_1',
+              blob_id: null,
+              size: null,
+              sha512: null,
+              declared_algorithm: null,
+              declared_digest: null,
+              format_puid: null,
+              format_name: null,
+              mime_type: null,
+              filename: null,
+              physical_id: r.boxBarcode,
+              metadata: toJson({ source: 'transfer-form', row: r.row, fileName }),
+              created_at: now,
+            })
+            pending.box_content.push({
+              tenant_id: tenantId,
+              object_id: objectId,
+              box_id: box.id,
+              unit_id: unitId,
+              created_at: now,
+            })
+            const ruleRow = (
+              category: string,
+              id: string | null,
+              start: string | null,
+              fa: string | null,
+            ) => {
+              if (id === null && fa === null) return null
+              const info = id ? ruleInfo.get(id)! : null
+              return {
+                tenant_id: tenantId,
+                unit_id: unitId,
+                category,
+                rule_id: id,
+                start_date: start,
+                end_date: start && info ? computeEndDate(start, info.duration, info.measurement) : null,
+                final_action: fa,
+                data: toJson({ preventInheritance: false, refNonRuleIds: [] }),
+              }
+            }
+            for (const rr of [
+              ruleRow('AppraisalRule', r.appraisalRule, r.appraisalStartDate, r.finalAction),
+              ruleRow('AccessRule', r.accessRule, r.accessStartDate, null),
+            ])
+              if (rr) pending.unit_rule.push(rr)
+            units.push({ row: r.row, unitId, objectId, boxId: box.id, barcode: r.boxBarcode, title: r.title })
+            await flush(false)
+          }
+          await flush(true)
+          await this.deps.rules.recompute(
+            trx,
+            tenantId,
+            units.map((u) => u.unitId),
+          )
+          await this.deps.searchIndex?.indexUnits(
+            trx,
+            tenantId,
+            units.map((u) => u.unitId),
+          )
+          const boxes = [...boxIds.values()].map((b) => ({ id: b.id, barcode: b.barcode, cote: b.cote }))
+          const linear = [...boxIds.values()].reduce((s, b) => s + Number(b.footprint_mm ?? 0), 0)
+          events.unshift({
+            type: 'PHYSICAL_TRANSFER',
+            outcome: 'OK',
+            detail: 'PHYSICAL_TRANSFER.OK',
+            agent: actor.id,
+            message: `Versement papier accepté${fileName ? ` (${fileName})` : ''} : ${units.length} unité(s), ${boxes.length} boîte(s), ${metres(linear)} m linéaires`,
+            data: { units: units.length, boxes: boxes.length, linearMetres: metres(linear), fileName },
+          })
+          return {
+            result: { operationId: op.id, units, boxes, linearMetres: metres(linear) },
+            events,
+            summary: {
+              units: units.length,
+              physicalObjects: units.length,
+              boxes: boxes.length,
+              linearMetres: metres(linear),
+              // Read by the accession register (lifecycle module): the units of each producer.
+              byProducer: [...new Set(rows.map((r) => r.producer))].map((producer) => ({
+                producer,
+                units: rows.filter((r) => r.producer === producer).length,
+              })),
+            },
+          }
+        },
+      ),
     )
     return result
   }
@@ -1266,7 +1770,7 @@ export class PhysicalService {
         continue
       }
       if (!box) {
-        box = {
+        const fresh: BoxTable = {
           id: this.deps.ids.next(),
           tenant_id: tenantId,
           barcode: pid,
@@ -1281,10 +1785,18 @@ export class PhysicalService {
           created_at: now,
           updated_at: now,
         }
-        await trx.insertInto('box').values(box).execute()
-        await this.movement(trx, box, 'created', null, null, operationId, agent, 'entrée SEDA (PhysicalId)')
-        created.set(pid, box)
-        ev({ ...this.createdEvent(box, agent), type: 'PHYSICAL_BOX_CREATE' })
+        // A concurrent ingest may create the same barcode: its box is then used (no unique violation).
+        const ins = await trx
+          .insertInto('box')
+          .values(fresh)
+          .onConflict((oc) => oc.columns(['tenant_id', 'barcode']).doNothing())
+          .executeTakeFirst()
+        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 1) {
+          box = fresh
+          await this.movement(trx, box, 'created', null, null, operationId, agent, 'entrée SEDA (PhysicalId)')
+          created.set(pid, box)
+          ev({ ...this.createdEvent(box, agent), type: 'PHYSICAL_BOX_CREATE' })
+        } else box = (await this.findBoxByBarcode(trx, tenantId, pid))!
       }
       await trx
         .insertInto('box_content')
@@ -1333,8 +1845,10 @@ export class PhysicalService {
     if (rows.length === 0) return out
     const tree = await this.tree(this.k, tenantId)
     const levels = await this.levelNames(tenantId)
+    const outs = await this.outs(this.k, tenantId, [...new Set(rows.map((r) => r.id))])
     for (const r of rows) {
       const n = r.location_id ? tree.byId.get(r.location_id) : undefined
+      const o = outs.get(r.id) ?? null
       out.set(r.object_id, {
         box: {
           id: r.id,
@@ -1342,6 +1856,9 @@ export class PhysicalService {
           cote: r.cote,
           status: r.status,
           linearMetres: r.footprint_mm === null ? null : metres(Number(r.footprint_mm)),
+          presence:
+            r.status === 'destroyed' ? 'destroyed' : o ? 'out' : r.location_id ? 'shelved' : 'unplaced',
+          out: o,
         },
         place: n
           ? {
@@ -1422,6 +1939,32 @@ export class PhysicalService {
         },
       })
     }
+  }
+
+  /** Elimination hook: the physical objects among these whose box is out (consultation, loan). */
+  async objectsOut(
+    trx: Executor,
+    tenantId: string,
+    objectIds: readonly string[],
+  ): Promise<Map<string, { barcode: string; requestId: string }>> {
+    const res = new Map<string, { barcode: string; requestId: string }>()
+    const rows: { object_id: string; box_id: string; barcode: string }[] = []
+    for (let i = 0; i < objectIds.length; i += 500)
+      rows.push(
+        ...(await trx
+          .selectFrom('box_content')
+          .innerJoin('box', 'box.id', 'box_content.box_id')
+          .select(['box_content.object_id', 'box_content.box_id', 'box.barcode'])
+          .where('box_content.tenant_id', '=', tenantId)
+          .where('box_content.object_id', 'in', objectIds.slice(i, i + 500))
+          .execute()),
+      )
+    const outs = await this.outs(trx, tenantId, [...new Set(rows.map((r) => r.box_id))])
+    for (const r of rows) {
+      const o = outs.get(r.box_id)
+      if (o) res.set(r.object_id, { barcode: r.barcode, requestId: o.requestId })
+    }
+    return res
   }
 
   /** The boxes an elimination's operation destroyed (for its certificate). */
@@ -1602,7 +2145,13 @@ export class PhysicalService {
       missing: [],
       misplaced: [],
       unexpected: [],
+      out: [],
     }
+    const outs = await this.outs(
+      trx,
+      tenantId,
+      expected.map((e) => e.id),
+    )
     const expectedCodes = new Set(expected.map((e) => e.barcode))
     for (const e of expected) {
       const at = foundOn.get(e.barcode) ?? []
@@ -1614,6 +2163,13 @@ export class PhysicalService {
           cote: e.cote,
           expectedAt: path(e.location_id),
           foundAt: at.map((x) => path(x)!),
+        })
+      else if (outs.has(e.id))
+        report.out.push({
+          barcode: e.barcode,
+          cote: e.cote,
+          expectedAt: path(e.location_id)!,
+          requestId: outs.get(e.id)!.requestId,
         })
       else report.missing.push({ barcode: e.barcode, cote: e.cote, expectedAt: path(e.location_id)! })
     }
@@ -1697,13 +2253,14 @@ export class PhysicalService {
               detail: `PHYSICAL_INVENTORY_CLOSE.${anomalies > 0 ? 'ANOMALIES' : 'OK'}`,
               agent: actor.id,
               objectId: id,
-              message: `Récolement ${id} clos : ${report.found.length}/${report.expected} boîte(s) en place, ${report.missing.length} manquante(s), ${report.misplaced.length} mal rangée(s), ${report.unexpected.length} inattendue(s)`,
+              message: `Récolement ${id} clos : ${report.found.length}/${report.expected} boîte(s) en place, ${report.missing.length} manquante(s), ${report.misplaced.length} mal rangée(s), ${report.unexpected.length} inattendue(s), ${report.out.length} sortie(s)`,
               data: {
                 expected: report.expected,
                 found: report.found.length,
                 missing: report.missing.map((m) => m.barcode),
                 misplaced: report.misplaced.map((m) => m.barcode),
                 unexpected: report.unexpected.map((m) => m.barcode),
+                out: report.out.map((m) => m.barcode),
               },
             },
           ],
@@ -1866,4 +2423,6 @@ const MOVEMENT_LABELS: Record<string, string> = {
   created: 'enregistrée',
   moved: 'déplacée',
   destroyed: 'détruite',
+  out: 'sortie',
+  returned: 'réintégrée',
 }

@@ -88,6 +88,15 @@ for (const dialect of testDialects()) {
       assert.equal(op.type, 'PHYSICAL_TRANSFER')
       assert.equal(op.status, 'OK')
       assert.equal(op.events.filter((e) => e.type === 'PHYSICAL_BOX_CREATE').length, 3)
+      // The accession register has the paper entry: units, boxes, linear metres.
+      const reg0 = await c.register.register(a, T)
+      const entry = reg0.lines.find((l) => l.operationId === tf.operationId)!
+      assert.deepEqual(
+        [entry.type, entry.direction, entry.producer, entry.units, entry.physicalObjects, entry.boxes],
+        ['PHYSICAL_TRANSFER', 'in', P, 4, 4, 3],
+      )
+      assert.equal(entry.linearMetres, 0.35)
+      assert.deepEqual([entry.totals.boxes, entry.totals.linearMetres], [3, 0.35])
       // Same catalogue and rules as ingest: inherited rules, final action, communicability.
       const u1 = await c.catalog.getUnit(T, tf.units[0]!.unitId)
       assert.equal(u1.title, 'Arrêtés temporaires de voirie 2022')
@@ -161,11 +170,104 @@ for (const dialect of testDialects()) {
       assert.equal(place.place.path, 'BEGLES/A/M1/T01/E1/1')
       assert.equal(place.place.levels.length, 6)
 
-      // Inventory of épi E1: B0002 missing, B0003 found on the wrong shelf, one unknown box.
+      // An administrative loan of the invoices (box B0003) to the producing service.
+      const movesOf = async () =>
+        (await c.db.kysely.selectFrom('box_movement').select('id').where('tenant_id', '=', T).execute())
+          .length
+      const loan = await c.requests.create(who.producer, {
+        tenantId: T,
+        kind: 'loan',
+        unitIds: [tf.units[3]!.unitId],
+        service: P,
+        motive: 'Contrôle de la chambre régionale des comptes',
+      })
+      const before = await movesOf()
+      await rejects(c.requests.return(a, T, loan.id), 'REQUEST_NOT_LENT')
+      await c.requests.approve(a, T, loan.id, { reason: 'Service producteur' })
+      await rejects(c.requests.return(a, T, loan.id), 'REQUEST_NOT_LENT')
+      assert.equal(await movesOf(), before, 'a refused return changes nothing')
+      assert.equal((await ph.getBox(a, T, 'B0003')).presence, 'shelved')
+      const delivered = await c.requests.deliver(a, T, loan.id, { dueDate: '2024-02-15' })
+      assert.equal(delivered.state, 'delivered')
+      const lent = await ph.getBox(a, T, 'B0003')
+      assert.equal(lent.presence, 'out')
+      assert.equal(lent.place!.path, 'BEGLES/A/M1/T01/E1/2', 'its shelf is kept for its return')
+      assert.deepEqual(
+        [lent.out!.requestId, lent.out!.kind, lent.out!.service, lent.out!.dueDate, lent.out!.overdue],
+        [loan.id, 'loan', P, '2024-02-15', false],
+      )
+      const outRow = lent.history.at(-1)!
+      assert.deepEqual(
+        [outRow.kind, outRow.label, outRow.from, outRow.to, outRow.requestId],
+        ['out', 'sortie', 'BEGLES/A/M1/T01/E1/2', null, loan.id],
+      )
+      const deliverOp = await c.audit.getOperation(T, outRow.operationId)
+      assert.equal(deliverOp.type, 'REQUEST_DELIVER', 'the box goes out in the delivery operation')
+      assert.ok(deliverOp.events.some((e) => e.type === 'PHYSICAL_BOX_OUT' && e.objectId === lent.id))
+      assert.equal((await ph.getBox(a, T, 'B0002')).presence, 'shelved', 'other boxes stay')
+      const lentView = (await c.catalog.getUnit(T, tf.units[3]!.unitId)).objects[0]!.box as {
+        box: { presence: string; out: { requestId: string } }
+        place: { path: string }
+      }
+      assert.deepEqual(
+        [lentView.box.presence, lentView.box.out.requestId, lentView.place.path],
+        ['out', loan.id, 'BEGLES/A/M1/T01/E1/2'],
+        'the unit view shows its box out',
+      )
+      assert.ok((await ph.listBoxes(a, T, { location: s2.id })).results.every((b) => b.presence === 'out'))
+      await rejects(ph.moveBoxes(a, T, { boxes: ['B0003'], to: s1.id }), 'BOX_OUT', (d) =>
+        assert.equal(d.requestId, loan.id),
+      )
+
+      // Inventory of épi E1 while B0003 is lent: B0002 missing, B0003 out (not missing), one unknown box.
       const inv = await ph.startInventory(a, T, { label: 'Récolement 2024', locations: [e1.id] })
       assert.equal(inv.shelves.length, 2)
-      await ph.scan(a, T, inv.id, { shelf: s1.id, barcodes: ['B0001', 'B0003'] })
+      await ph.scan(a, T, inv.id, { shelf: s1.id, barcodes: ['B0001'] })
       await ph.scan(a, T, inv.id, { shelf: s2.id, barcodes: ['INCONNU-9'] })
+      const live = (await ph.getInventory(a, T, inv.id)).report
+      assert.deepEqual(
+        live.missing.map((m) => m.barcode),
+        ['B0002'],
+      )
+      assert.deepEqual(live.out, [
+        { barcode: 'B0003', cote: '1 W 4', expectedAt: 'BEGLES/A/M1/T01/E1/2', requestId: loan.id },
+      ])
+
+      // The loan comes back late; the box's history shows its outing next to its moves.
+      clock.set('2024-02-20T09:00:00.000Z')
+      assert.equal((await ph.getBox(a, T, 'B0003')).out!.overdue, true)
+      const back = await c.requests.return(a, T, loan.id)
+      assert.equal(back.state, 'returned')
+      await rejects(c.requests.return(a, T, loan.id), 'REQUEST_STATE_CONFLICT')
+      const returned = await ph.getBox(a, T, 'B0003')
+      assert.equal(returned.presence, 'shelved')
+      assert.equal(returned.out, null)
+      assert.deepEqual(
+        returned.history.map((h) => [h.kind, h.from, h.to]),
+        [
+          ['created', null, null],
+          ['moved', null, 'BEGLES/A/M1/T01/E1/2'],
+          ['out', 'BEGLES/A/M1/T01/E1/2', null],
+          ['returned', null, 'BEGLES/A/M1/T01/E1/2'],
+        ],
+      )
+      assert.deepEqual(
+        returned.outings.map((o) => [
+          o.requestId,
+          o.kind,
+          o.state,
+          o.dueDate,
+          o.overdue,
+          o.returnedAt !== null,
+        ]),
+        [[loan.id, 'loan', 'returned', '2024-02-15', true, true]],
+      )
+      const back2 = await movesOf()
+      await rejects(c.requests.return(a, T, loan.id), 'REQUEST_STATE_CONFLICT')
+      assert.equal(await movesOf(), back2)
+
+      // Back on the shelf, B0003 is then scanned on the wrong shelf.
+      await ph.scan(a, T, inv.id, { shelf: s1.id, barcodes: ['B0003'] })
       await rejects(
         ph.scan(a, T, inv.id, { shelf: s3.id, barcodes: ['B0001'] }),
         'INVENTORY_SHELF_OUT_OF_SCOPE',
@@ -191,6 +293,7 @@ for (const dialect of testDialects()) {
       assert.deepEqual(closed.report.unexpected, [
         { barcode: 'INCONNU-9', foundAt: ['BEGLES/A/M1/T01/E1/2'], reason: 'unknown' },
       ])
+      assert.deepEqual(closed.report.out, [])
       await rejects(ph.scan(a, T, inv.id, { shelf: s1.id, barcodes: ['B0002'] }), 'INVENTORY_CLOSED')
 
       // Statistics in linear metres.
@@ -267,6 +370,18 @@ for (const dialect of testDialects()) {
       assert.deepEqual((await ph.statistics(a, T)).byProducer, [
         { producer: P, boxes: 2, linearMetres: 0.25 },
       ])
+      // The register's departure: 2 units, 2 physical objects, 1 box, 0.1 m; held: 2 boxes, 0.25 m.
+      const reg1 = await c.register.register(a, T, P)
+      const gone = reg1.lines.find((l) => l.type === 'ELIMINATION')!
+      assert.deepEqual(
+        [gone.direction, gone.units, gone.physicalObjects, gone.boxes, gone.linearMetres, gone.counterpart],
+        ['out', 2, 2, 1, 0.1, draft.id],
+      )
+      assert.deepEqual([gone.totals.units, gone.totals.boxes, gone.totals.linearMetres], [2, 2, 0.25])
+      assert.deepEqual(
+        [reg1.totals.held.boxes, reg1.totals.held.linearMetres, reg1.totals.out.linearMetres],
+        [2, 0.25, 0.1],
+      )
       assert.equal((await c.audit.verify(T)).ok, true)
     })
   })

@@ -62,9 +62,37 @@ export interface BoxView {
   readonly boxType: string | null
   readonly linearMetres: number | null
   readonly status: 'active' | 'destroyed'
+  /** Its home shelf; kept (and its room reserved) while the box is out. */
   readonly place: { readonly id: string; readonly path: string | null } | null
+  /** `out`: delivered for a consultation or a loan and not yet returned (not on its shelf). */
+  readonly presence: 'shelved' | 'unplaced' | 'out' | 'destroyed'
+  readonly out: BoxOut | null
   readonly operationId: string
   readonly createdAt: string
+}
+
+/** A box's current outing: the request that took it out (reading room or loan). */
+export interface BoxOut {
+  readonly requestId: string
+  readonly kind: string | null
+  readonly service: string | null
+  readonly since: string
+  readonly dueDate: string | null
+  readonly overdue: boolean
+}
+
+/** One outing of a box, from its history: delivered → returned (or still out), overdue when late. */
+export interface BoxOuting {
+  readonly requestId: string
+  readonly kind: string | null
+  readonly service: string | null
+  readonly requester: string | null
+  readonly state: string | null
+  readonly deliveredAt: string
+  readonly dueDate: string | null
+  readonly returnedAt: string | null
+  /** Still out past its due date, or returned after it. */
+  readonly overdue: boolean
 }
 
 export interface TransferResult {
@@ -88,6 +116,9 @@ export interface ObjectPlace {
     readonly cote: string | null
     readonly status: string
     readonly linearMetres: number | null
+    /** `out` while a consultation or loan has it (its place is then its home shelf). */
+    readonly presence: BoxView['presence']
+    readonly out: BoxOut | null
   }
   readonly place: {
     readonly id: string
@@ -112,6 +143,8 @@ export interface InventoryReport {
   readonly missing: { barcode: string; cote: string | null; expectedAt: string }[]
   readonly misplaced: { barcode: string; cote: string | null; expectedAt: string | null; foundAt: string[] }[]
   readonly unexpected: { barcode: string; foundAt: string[]; reason: 'unknown' | 'destroyed' | 'no-place' }[]
+  /** Boxes of the campaign's shelves that are out (consultation, loan) and were not seen: not missing. */
+  readonly out: { barcode: string; cote: string | null; expectedAt: string; requestId: string }[]
 }
 
 export interface InventoryView {

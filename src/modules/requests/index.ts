@@ -4,6 +4,7 @@ export {
   REQUEST_KINDS,
   type Decision,
   type NewRequest,
+  type PhysicalOutingHook,
   type RequestKind,
   type RequestState,
   type RequestView,

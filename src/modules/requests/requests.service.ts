@@ -129,6 +129,24 @@ export const RequestErrors = {
     ),
 }
 
+/** What the physical module does, in the same transaction, when a request's units leave or come back. */
+export interface PhysicalOutingHook {
+  onRequestOuting(
+    trx: Executor,
+    e: {
+      tenantId: string
+      requestId: string
+      kind: string
+      action: 'deliver' | 'return'
+      unitIds: readonly string[]
+      operationId: string
+      agent: string
+      service: string | null
+      dueDate: string | null
+    },
+  ): Promise<{ boxes: string[] }>
+}
+
 const DATE = /^\d{4}-\d{2}-\d{2}$/
 const validDate = (s: string) => {
   if (!DATE.test(s)) return false
@@ -150,6 +168,8 @@ export class RequestService {
       clock: Clock
       ids: IdSource
       access: AccessService
+      /** The physical module: boxes go out when a consultation or loan is delivered, back when returned. */
+      physical?: PhysicalOutingHook
     },
   ) {}
 
@@ -457,7 +477,7 @@ export class RequestService {
     ]
     await this.deps.audit.inOperation(
       { tenantId, type: `REQUEST_${action.toUpperCase()}`, agent: principal.id },
-      async (trx) => {
+      async (trx, op) => {
         const upd = await trx
           .updateTable('access_request')
           .set({
@@ -476,13 +496,34 @@ export class RequestService {
           .executeTakeFirst()
         if (Number(upd.numUpdatedRows) !== 1)
           throw RequestErrors.state(id, action, 'modifié entre-temps', flow.from)
+        let boxes: string[] = []
+        if ((action === 'deliver' || action === 'return') && r.kind !== 'communication' && this.deps.physical)
+          boxes = (
+            await this.deps.physical.onRequestOuting(trx, {
+              tenantId,
+              requestId: id,
+              kind: r.kind,
+              action,
+              unitIds: units,
+              operationId: op.id,
+              agent: principal.id,
+              service: r.service,
+              dueDate: d.dueDate ?? r.due_date,
+            })
+          ).boxes
         const events = [
           this.event(
             r,
             `REQUEST_${action.toUpperCase()}`,
             principal,
             `Demande ${id} : ${r.state} → ${flow.to}${d.reason ? ` (${d.reason})` : ''}`,
-            { from: r.state, to: flow.to, reason: d.reason ?? null, unitIds: units },
+            {
+              from: r.state,
+              to: flow.to,
+              reason: d.reason ?? null,
+              unitIds: units,
+              ...(boxes.length > 0 ? { boxes } : {}),
+            },
           ),
         ]
         if (derogation) {

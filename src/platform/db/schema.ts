@@ -779,7 +779,7 @@ export interface BoxMovementTable {
   id: string
   tenant_id: string
   box_id: string
-  kind: 'created' | 'moved' | 'destroyed'
+  kind: 'created' | 'moved' | 'destroyed' | 'out' | 'returned'
   from_location_id: string | null
   to_location_id: string | null
   from_path: string | null
@@ -788,6 +788,8 @@ export interface BoxMovementTable {
   agent: string
   note: string | null
   at: string
+  /** physical module, migration 2026-12-01T09-00_physical2: the request of an `out` / `returned` row. */
+  request_id: string | null
 }
 
 export interface InventoryTable {
