@@ -5,6 +5,7 @@ import { useI18n } from '../i18n.js'
 import { Link } from '../router.js'
 import { useSession } from '../session.js'
 import { TransferTable } from './transfers.js'
+import { PhysicalHome } from './physical-requests.js'
 
 interface HomeData {
   readonly recent: OperationSummary[] | null
@@ -85,6 +86,7 @@ export function HomeScreen() {
               </>
             ) : null}
           </dl>
+          <PhysicalHome />
           {data.recent ? (
             <>
               <h2>{t('home.recent')}</h2>
