@@ -10,7 +10,7 @@ import { formatDateTime } from '../format.js'
 import { hasMessage, useI18n } from '../i18n.js'
 import { Link, navigate, useLocation } from '../router.js'
 import { useSession } from '../session.js'
-import { formatMetres, locationLabel, PhysicalError } from './physical-common.js'
+import { formatMetres, locationLabel, PhysicalError, useAgentNames } from './physical-common.js'
 import { BoxRequests } from './physical-requests.js'
 
 /** A select of the tenant's shelves (the only places a box can go). */
@@ -381,6 +381,7 @@ export function BoxScreen({ id }: { id: string }) {
   const types = useLoad(() => physicalApi.boxTypes(api), [])
   const [type, setType] = useState<string | null>(null)
   const [typeError, setTypeError] = useState<unknown>(null)
+  const agent = useAgentNames()
   const done = (msg: string) => {
     setNotice(msg)
     setTick((n) => n + 1)
@@ -498,7 +499,7 @@ export function BoxScreen({ id }: { id: string }) {
               <td>{historyLabel(h.kind, h.label, t)}</td>
               <td>{h.from ? <code>{h.from}</code> : t('app.none')}</td>
               <td>{h.to ? <code>{h.to}</code> : t('app.none')}</td>
-              <td>{h.agent}</td>
+              <td>{agent(h.agent)}</td>
               <td>
                 {h.note ?? ''}{' '}
                 {h.operationId && can('logbook.read') ? (

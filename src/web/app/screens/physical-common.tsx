@@ -1,8 +1,9 @@
 /** Pieces shared by the physical archives screens: metres, fill bars, the bay drawing, refusals. */
 import { ApiError } from '../api.js'
 import type { LocationNode } from '../api-physical.js'
-import { ErrorMessage } from '../components.js'
+import { ErrorMessage, useLoad } from '../components.js'
 import { useI18n, type Lang, type Translate } from '../i18n.js'
+import { useSession } from '../session.js'
 
 /** Linear metres in the interface's language: "1,25 m". */
 export function formatMetres(n: number | null | undefined, lang: Lang): string {
@@ -96,6 +97,9 @@ export function ShelvesPicture({ shelves, title }: { shelves: readonly LocationN
             <line x1="0" y1="0" x2="0" y2="6" stroke="#666" strokeWidth="2" />
           </pattern>
         </defs>
+        {/* The bay's uprights, as long as its longest shelf. */}
+        <rect x={barX - 4} y={0} width={3} height={height} fill="#3a3a3a" />
+        <rect x={barX + barW + 1} y={0} width={3} height={height} fill="#3a3a3a" />
         {shelves.map((s, i) => {
           const y = 4 + i * rowH
           const w = Math.max(((s.lengthMetres ?? 0) / longest) * barW, 4)
@@ -125,7 +129,7 @@ export function ShelvesPicture({ shelves, title }: { shelves: readonly LocationN
                   className={`svg-${fillClass(s.occupancy.ratio)}`}
                 />
               ) : null}
-              <text x={barX + barW + 10} y={y + 15} fontSize="12" fill="#161616">
+              <text x={barX + barW + 12} y={y + 15} fontSize="13" fill="#161616">
                 {shelfText(s, t, lang)}
               </text>
             </g>
@@ -185,4 +189,23 @@ export function childrenOf(nodes: readonly LocationNode[]): Map<string | null, L
 /** A location's label: "path — name (level)". */
 export function locationLabel(n: LocationNode): string {
   return `${n.path}${n.name ? ` — ${n.name}` : ''} (${n.level})`
+}
+
+/**
+ * Names for the principal ids of histories (agents), when the viewer may list the tenant's users and
+ * keys (`principal.manage`); otherwise the id itself. The signed-in principal is always named.
+ */
+export function useAgentNames(): (id: string) => string {
+  const s = useSession()
+  const manage = s.can('principal.manage')
+  const list = useLoad(
+    () =>
+      manage
+        ? Promise.all([s.api.users(), s.api.apiKeys()]).then(([u, k]) => [...u.results, ...k.results])
+        : Promise.resolve([]),
+    [manage],
+  )
+  const names = new Map((list.data ?? []).map((p) => [p.id, p.name]))
+  names.set(s.data.principal.id, s.data.principal.name)
+  return (id) => names.get(id) ?? id
 }

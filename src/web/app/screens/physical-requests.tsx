@@ -19,7 +19,7 @@ import { formatDate, formatDateTime } from '../format.js'
 import { useI18n, type Translate } from '../i18n.js'
 import { Link } from '../router.js'
 import { useSession } from '../session.js'
-import { formatMetres } from './physical-common.js'
+import { formatMetres, useAgentNames } from './physical-common.js'
 
 const STATES: readonly RequestState[] = ['requested', 'approved', 'refused', 'delivered', 'returned']
 const KINDS: readonly RequestKind[] = ['consultation', 'loan', 'communication']
@@ -446,6 +446,7 @@ export function RequestScreen({ id }: { id: string }) {
   const loaded = useLoad(() => physicalApi.request(api, id), [id])
   const [view, setView] = useState<AccessRequest | null>(null)
   const [notice, setNotice] = useState<string | null>(null)
+  const agent = useAgentNames()
   const r = view ?? loaded.data
   if (!r) return loaded.error ? <ErrorMessage error={loaded.error} /> : <Loading />
   const manage = can('archive.manage')
@@ -495,7 +496,7 @@ export function RequestScreen({ id }: { id: string }) {
               {t('req.derogationShown', {
                 reason: r.derogation.reason,
                 until: formatDateTime(r.derogation.expiresAt, lang),
-                by: r.derogation.decidedBy,
+                by: agent(r.derogation.decidedBy),
               })}
               {r.derogation.expired ? ` — ${t('req.derogationExpired')}` : ''}
             </dd>
@@ -520,7 +521,7 @@ export function RequestScreen({ id }: { id: string }) {
             <th scope="col">{t('req.col.date')}</th>
             <th scope="col">{t('req.col.state')}</th>
             <th scope="col">{t('req.by')}</th>
-            <th scope="col">{t('req.reason')}</th>
+            <th scope="col">{t('req.motive')}</th>
           </tr>
         </thead>
         <tbody>
@@ -532,7 +533,7 @@ export function RequestScreen({ id }: { id: string }) {
                   ? t(`req.state.${h.state as RequestState}`)
                   : h.state}
               </td>
-              <td>{h.by}</td>
+              <td>{h.by === r.requester.id ? r.requester.name : agent(h.by)}</td>
               <td>{h.reason ?? ''}</td>
             </tr>
           ))}

@@ -158,7 +158,9 @@ export function TransferFormScreen() {
   const [error, setError] = useState<unknown>(null)
   const [result, setResult] = useState<TransferFormResult | null>(null)
   const [busy, setBusy] = useState(false)
-  const run = async (send: () => Promise<TransferFormResult>) => {
+  const [source, setSource] = useState<'csv' | 'rows'>('csv')
+  const run = async (from: 'csv' | 'rows', send: () => Promise<TransferFormResult>) => {
+    setSource(from)
     setError(null)
     setResult(null)
     setBusy(true)
@@ -174,12 +176,13 @@ export function TransferFormScreen() {
     e.preventDefault()
     if (!file) return
     if (!/\.(csv|txt)$/i.test(file.name) || file.size > MAX_BYTES) {
+      setSource('csv')
       setResult(null)
       setError(new ApiError(400, 'FORM_FILE_TYPE', t('phys.form.wrongFile', { name: file.name })))
       return
     }
     const text = await file.text()
-    await run(() => physicalApi.transferCsv(api, text, file.name))
+    await run('csv', () => physicalApi.transferCsv(api, text, file.name))
   }
   const sendRows = async (e: FormEvent) => {
     e.preventDefault()
@@ -192,8 +195,14 @@ export function TransferFormScreen() {
             .map(([k, v]) => [k, v.trim()]),
         ),
       )
-    await run(() => physicalApi.transferRows(api, filled))
+    await run('rows', () => physicalApi.transferRows(api, filled))
   }
+  const outcome = (
+    <>
+      <FormErrors error={error} />
+      {result ? <Result r={result} /> : null}
+    </>
+  )
   const set = (i: number, c: FormColumn, v: string) =>
     setRows(rows.map((r, k) => (k === i ? { ...r, [c]: v } : r)))
   return (
@@ -251,6 +260,7 @@ export function TransferFormScreen() {
           {t('phys.form.send')}
         </button>
       </form>
+      {source === 'csv' ? outcome : null}
 
       <form className="card" onSubmit={(e) => void sendRows(e)}>
         <h2>{t('phys.form.tableTitle')}</h2>
@@ -303,8 +313,7 @@ export function TransferFormScreen() {
           {t('phys.form.sendRows')}
         </button>
       </form>
-      <FormErrors error={error} />
-      {result ? <Result r={result} /> : null}
+      {source === 'rows' ? outcome : null}
     </section>
   )
 }
