@@ -105,6 +105,7 @@ if (!HAS_CHROMIUM) {
           'B-002;2W 1;Dossiers du personnel;2019-01-01;2020-12-31;INCONNU;ACC-00016;2020-12-31',
         ].join('\n'),
       )
+      await writeFile(join(j.dir, 'bordereau.pdf'), '%PDF-1.4 pas un bordereau')
       await writeFile(
         join(j.dir, 'bordereau.csv'),
         [
@@ -176,6 +177,11 @@ if (!HAS_CHROMIUM) {
       assert.equal(template.suggestedFilename(), 'bordereau-modele.csv')
       assert.match(await readFile((await template.path())!, 'utf8'), /^\ufeff?box_barcode;cote;title;/)
 
+      // Not a CSV: refused before sending, in French.
+      await page.getByLabel('Fichier CSV du bordereau').setInputFiles(join(j.dir, 'bordereau.pdf'))
+      await page.getByRole('button', { name: 'Envoyer le bordereau' }).click()
+      await page.getByRole('alert').waitFor()
+      assert.match(await j.alertText(), /Fichier non accepté : « bordereau\.pdf »/)
       await page.getByLabel('Fichier CSV du bordereau').setInputFiles(join(j.dir, 'bordereau-faux.csv'))
       await page.getByRole('button', { name: 'Envoyer le bordereau' }).click()
       const errors = page.getByTestId('form-errors')
@@ -314,6 +320,10 @@ if (!HAS_CHROMIUM) {
     })
 
     it('archivist: prints labels and the shelf list (PDF)', async () => {
+      // An unknown box is a French sentence, not a blank page.
+      await page.goto(`${url}/physical/boxes/INCONNUE`)
+      await page.getByRole('alert').waitFor()
+      assert.match(await j.alertText(), /Introuvable.*Boîte inconnue : INCONNUE/s)
       await nav('Étiquettes').click()
       await page
         .getByLabel('Emplacement', { exact: true })
@@ -367,6 +377,11 @@ if (!HAS_CHROMIUM) {
       await j.signIn('lecteur', 'lecteur-mot-de-passe')
       const links = await page.getByRole('navigation').getByRole('link').allInnerTexts()
       assert.deepEqual(links, ['Accueil', 'Recherche', 'Mes demandes'])
+      // The store's screens are the archivists': a reader's visit is refused (the server refuses too).
+      for (const path of ['/physical/locations', '/physical/boxes', '/requests', '/physical/labels']) {
+        await page.goto(`${url}${path}`)
+        await page.getByRole('heading', { name: 'Accès refusé' }).waitFor()
+      }
       await page.goto(`${url}/units/${closed!.unitId}`)
       await page.getByText('Cette unité ne vous est pas communicable aujourd’hui').waitFor()
       await page.getByRole('button', { name: 'Demander la consultation' }).click()

@@ -10,7 +10,13 @@ import { formatDateTime } from '../format.js'
 import { hasMessage, useI18n } from '../i18n.js'
 import { Link, navigate, useLocation } from '../router.js'
 import { useSession } from '../session.js'
-import { formatMetres, locationLabel, PhysicalError, useAgentNames } from './physical-common.js'
+import {
+  formatMetres,
+  locationLabel,
+  PhysicalError,
+  useAgentNames,
+  useNoticeAfterReload,
+} from './physical-common.js'
 import { BoxRequests } from './physical-requests.js'
 
 /** A select of the tenant's shelves (the only places a box can go). */
@@ -268,16 +274,16 @@ export function BoxesScreen() {
   const [search, setSearch] = useState('')
   const [offset, setOffset] = useState(0)
   const [tick, setTick] = useState(0)
-  const [notice, setNotice] = useState<string | null>(null)
   const [selected, setSelected] = useState<Set<string>>(new Set())
   const list = useLoad(
     () => physicalApi.boxes(api, { q: search, location, limit: 50, offset }),
     [search, location, offset, tick],
   )
   const types = useLoad(() => physicalApi.boxTypes(api), [tick])
+  const [notice, announce] = useNoticeAfterReload(list.data)
   const manage = can('archive.manage')
   const done = (msg: string) => {
-    setNotice(msg)
+    announce(msg)
     setSelected(new Set())
     setTick((n) => n + 1)
   }
@@ -376,14 +382,14 @@ export function BoxScreen({ id }: { id: string }) {
   const { api, can } = useSession()
   const { t, lang } = useI18n()
   const [tick, setTick] = useState(0)
-  const [notice, setNotice] = useState<string | null>(null)
   const box = useLoad(() => physicalApi.box(api, id), [id, tick])
+  const [notice, announce] = useNoticeAfterReload(box.data)
   const types = useLoad(() => physicalApi.boxTypes(api), [])
   const [type, setType] = useState<string | null>(null)
   const [typeError, setTypeError] = useState<unknown>(null)
   const agent = useAgentNames()
   const done = (msg: string) => {
-    setNotice(msg)
+    announce(msg)
     setTick((n) => n + 1)
   }
   const b = box.data
@@ -513,7 +519,7 @@ export function BoxScreen({ id }: { id: string }) {
         </tbody>
       </table>
       <BoxRequests unitIds={b.content.map((c) => c.unitId).filter((u): u is string => u !== null)} />
-      {b.place || b.status !== 'destroyed' ? (
+      {b.status !== 'destroyed' ? (
         <p>
           <Link to={`/physical/labels?boxes=${encodeURIComponent(b.barcode)}`}>
             {t('phys.box.printLabel')}

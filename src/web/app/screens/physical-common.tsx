@@ -1,4 +1,5 @@
 /** Pieces shared by the physical archives screens: metres, fill bars, the bay drawing, refusals. */
+import { useCallback, useEffect, useState } from 'react'
 import { ApiError } from '../api.js'
 import type { LocationNode } from '../api-physical.js'
 import { ErrorMessage, useLoad } from '../components.js'
@@ -208,4 +209,25 @@ export function useAgentNames(): (id: string) => string {
   const names = new Map((list.data ?? []).map((p) => [p.id, p.name]))
   names.set(s.data.principal.id, s.data.principal.name)
   return (id) => names.get(id) ?? id
+}
+
+/**
+ * A success message shown once `data` has been reloaded after the action (not before), so that the
+ * message and the figures on the page agree. `announce(msg)` then reload the data.
+ */
+export function useNoticeAfterReload(data: unknown): [string | null, (msg: string) => void] {
+  const [pending, setPending] = useState<string | null>(null)
+  const [shown, setShown] = useState<string | null>(null)
+  useEffect(() => {
+    if (pending !== null) {
+      setShown(pending)
+      setPending(null)
+    }
+    // Only a new `data` (the reload's answer) releases the message.
+  }, [data])
+  const announce = useCallback((msg: string) => {
+    setShown(null)
+    setPending(msg)
+  }, [])
+  return [shown, announce]
 }

@@ -17,6 +17,7 @@ import {
   PhysicalError,
   PropertyBadges,
   ShelvesPicture,
+  useNoticeAfterReload,
 } from './physical-common.js'
 
 const PROPS = ['fireRated', 'climateControlled', 'reserved', 'blocked'] as const
@@ -463,7 +464,7 @@ export function LocationsScreen() {
   const tree = useLoad(() => physicalApi.locations(api), [tick])
   const [open, setOpen] = useState<Set<string> | null>(null)
   const [selected, setSelected] = useState<string | null>(null)
-  const [notice, setNotice] = useState<string | null>(null)
+  const [notice, announce] = useNoticeAfterReload(tree.data)
   const nodes = useMemo(() => tree.data?.locations ?? [], [tree.data])
   const kids = useMemo(() => childrenOf(nodes), [nodes])
   // Everything open for a small store; only the first two levels for a large one.
@@ -475,7 +476,7 @@ export function LocationsScreen() {
     setOpen(next)
   }
   const done = (msg: string) => {
-    setNotice(msg)
+    announce(msg)
     setTick((n) => n + 1)
   }
   const levels = tree.data?.levels ?? []

@@ -582,7 +582,9 @@ export function UnitRequestPanel({ id, unit, error }: { id: string; unit: Unit |
   const kinds: RequestKind[] = unit
     ? [
         ...(physical.length > 0 ? (['consultation'] as const) : []),
-        ...(physical.length > 0 && s.can('ingest.submit') ? (['loan'] as const) : []),
+        ...(physical.length > 0 && s.can('ingest.submit') && !s.can('archive.manage')
+          ? (['loan'] as const)
+          : []),
         ...(binary.length > 0 && !s.can('archive.manage') ? (['communication'] as const) : []),
       ]
     : ['consultation', 'communication']

@@ -175,7 +175,7 @@ export function TransferFormScreen() {
   const upload = async (e: FormEvent) => {
     e.preventDefault()
     if (!file) return
-    if (!/\.(csv|txt)$/i.test(file.name) || file.size > MAX_BYTES) {
+    if (!/\.csv$/i.test(file.name) || file.size > MAX_BYTES) {
       setSource('csv')
       setResult(null)
       setError(new ApiError(400, 'FORM_FILE_TYPE', t('phys.form.wrongFile', { name: file.name })))
