@@ -82,8 +82,7 @@ if (!HAS_CHROMIUM) {
       ] as const)
         await admin.call('POST', '/users', { username, role, password: `${username}-mot-de-passe` }, T)
       arch = await apiAs(j.server, 'archiviste', 'archiviste-mot-de-passe')
-      // A three-level store (storeroom → bay → shelf) and two box types, through the API.
-      await arch.call('PUT', '/locations/levels', { levels: ['magasin', 'épi', 'tablette'] }, T)
+      // Two box types, through the API.
       await arch.call(
         'POST',
         '/boxes/types',
@@ -126,6 +125,13 @@ if (!HAS_CHROMIUM) {
       await nav('Magasins').click()
       await page.getByRole('heading', { name: 'Magasins', level: 1 }).waitFor()
       await page.getByText('Aucun emplacement').waitFor()
+      // An empty store: three levels (storeroom → bay → shelf) instead of the six by default.
+      for (let i = 0; i < 3; i++)
+        await page.getByRole('button', { name: 'Retirer le dernier niveau' }).click()
+      for (const [i, name] of ['magasin', 'épi', 'tablette'].entries())
+        await page.getByLabel(`Niveau ${i + 1}`, { exact: true }).fill(name)
+      await page.getByRole('button', { name: 'Enregistrer les niveaux' }).click()
+      await page.getByText('Niveaux enregistrés : magasin → épi → tablette.').waitFor()
       await page.locator('#loc-new-root-code').fill('M1')
       await page.locator('#loc-new-root-name').fill('Magasin du sous-sol')
       await page.getByRole('button', { name: 'Créer', exact: true }).click()
@@ -153,6 +159,7 @@ if (!HAS_CHROMIUM) {
       await edit.getByLabel('bloquée').check()
       await edit.getByRole('button', { name: 'Enregistrer' }).click()
       await page.getByText('Emplacement M1/E1/3 modifié.').waitFor()
+      assert.equal(await edit.getByLabel('bloquée').isChecked(), true)
       // The bay's drawing: one bar per shelf, with its text (not colour alone).
       const picture = page.getByRole('img', { name: /^Remplissage des tablettes de M1\/E1/ })
       await picture.waitFor()

@@ -204,6 +204,8 @@ function qs(q: Record<string, string | number | boolean | undefined>): string {
 export const physicalApi = {
   locations: (api: ApiClient) =>
     api.json<{ levels: string[]; locations: LocationNode[] }>('GET', '/locations'),
+  setLevels: (api: ApiClient, levels: string[]) =>
+    api.json<{ levels: string[] }>('PUT', '/locations/levels', { levels }),
   createLocation: (
     api: ApiClient,
     input: {

@@ -48,6 +48,16 @@ export const physicalMessages = defineMessages(
     'phys.loc.create': 'Créer',
     'phys.loc.created': '{level} {path} créé(e).',
 
+    'phys.levels.title': 'Niveaux de l’arbre',
+    'phys.levels.help': 'Les noms peuvent changer ; leur nombre, seulement tant que le magasin est vide.',
+    'phys.levels.helpEmpty':
+      'Le magasin est vide : choisissez le nombre de niveaux et leurs noms. Le dernier niveau est la tablette (elle a une longueur).',
+    'phys.levels.level': 'Niveau {n}',
+    'phys.levels.add': 'Ajouter un niveau',
+    'phys.levels.remove': 'Retirer le dernier niveau',
+    'phys.levels.save': 'Enregistrer les niveaux',
+    'phys.levels.saved': 'Niveaux enregistrés : {levels}.',
+
     'phys.where.title': 'Où ranger ?',
     'phys.where.need': 'Besoin',
     'phys.where.byBoxes': 'un nombre de boîtes d’un type',
@@ -373,6 +383,16 @@ export const physicalMessages = defineMessages(
     'phys.loc.addUnder': 'Add a {level} under {path}',
     'phys.loc.create': 'Create',
     'phys.loc.created': '{level} {path} created.',
+
+    'phys.levels.title': 'Levels of the tree',
+    'phys.levels.help': 'Names may change; their number only while the store is empty.',
+    'phys.levels.helpEmpty':
+      'The store is empty: choose the number of levels and their names. The last level is the shelf (it has a length).',
+    'phys.levels.level': 'Level {n}',
+    'phys.levels.add': 'Add a level',
+    'phys.levels.remove': 'Remove the last level',
+    'phys.levels.save': 'Save the levels',
+    'phys.levels.saved': 'Levels saved: {levels}.',
 
     'phys.where.title': 'Where to store?',
     'phys.where.need': 'Need',

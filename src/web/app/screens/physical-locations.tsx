@@ -159,6 +159,81 @@ function NodeCreator({
   )
 }
 
+/** The names of the tree's levels; their number can change only while the store is empty. */
+function LevelsEditor({
+  levels,
+  empty,
+  onDone,
+}: {
+  levels: readonly string[]
+  empty: boolean
+  onDone(msg: string): void
+}) {
+  const { api } = useSession()
+  const { t } = useI18n()
+  const [names, setNames] = useState<string[]>([...levels])
+  const [error, setError] = useState<unknown>(null)
+  const submit = async (e: FormEvent) => {
+    e.preventDefault()
+    setError(null)
+    try {
+      const r = await physicalApi.setLevels(
+        api,
+        names.map((n) => n.trim()),
+      )
+      onDone(t('phys.levels.saved', { levels: r.levels.join(' → ') }))
+    } catch (err) {
+      setError(err)
+    }
+  }
+  return (
+    <details className="card" open={empty}>
+      <summary>{t('phys.levels.title')}</summary>
+      <form onSubmit={(e) => void submit(e)}>
+        <p className="muted small">{t(empty ? 'phys.levels.helpEmpty' : 'phys.levels.help')}</p>
+        <ol>
+          {names.map((n, i) => (
+            <li key={i}>
+              <label htmlFor={`level-${i}`}>{t('phys.levels.level', { n: i + 1 })}</label>{' '}
+              <input
+                id={`level-${i}`}
+                value={n}
+                required
+                maxLength={60}
+                onChange={(e) => setNames(names.map((x, k) => (k === i ? e.target.value : x)))}
+              />
+            </li>
+          ))}
+        </ol>
+        {empty ? (
+          <>
+            <button
+              type="button"
+              className="button secondary"
+              disabled={names.length >= 12}
+              onClick={() => setNames([...names, ''])}
+            >
+              {t('phys.levels.add')}
+            </button>
+            <button
+              type="button"
+              className="button secondary"
+              disabled={names.length <= 1}
+              onClick={() => setNames(names.slice(0, -1))}
+            >
+              {t('phys.levels.remove')}
+            </button>
+          </>
+        ) : null}
+        <button type="submit" className="button">
+          {t('phys.levels.save')}
+        </button>
+        <PhysicalError error={error} />
+      </form>
+    </details>
+  )
+}
+
 function TreeNode({
   node,
   kids,
@@ -535,7 +610,14 @@ export function LocationsScreen() {
                   {t('phys.loc.boxesOf', { path: sel.path, n: sel.occupancy.boxes })}
                 </Link>
               </p>
-              {manage ? <NodeEditor key={`${sel.id}-${tick}`} node={sel} onDone={done} /> : null}
+              {manage ? (
+                <NodeEditor
+                  // A new form when the node itself changes (after its reload), not before.
+                  key={`${sel.id}-${sel.name ?? ''}-${sel.lengthMetres ?? ''}-${JSON.stringify(sel.properties)}`}
+                  node={sel}
+                  onDone={done}
+                />
+              ) : null}
               {manage && !sel.shelf && levels[sel.depth + 1] ? (
                 <NodeCreator
                   key={`new-${sel.id}`}
@@ -550,7 +632,16 @@ export function LocationsScreen() {
             <p className="muted">{t('phys.loc.selectHint')}</p>
           ) : null}
           {manage && levels[0] ? (
-            <NodeCreator parent={null} level={levels[0]} shelf={levels.length === 1} onDone={done} />
+            <NodeCreator
+              key={`root-${levels[0]}`}
+              parent={null}
+              level={levels[0]}
+              shelf={levels.length === 1}
+              onDone={done}
+            />
+          ) : null}
+          {manage ? (
+            <LevelsEditor key={levels.join('/')} levels={levels} empty={nodes.length === 0} onDone={done} />
           ) : null}
           <WhereToStore key={tick} nodes={nodes} onMoved={done} />
         </>
