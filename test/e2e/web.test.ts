@@ -337,7 +337,7 @@ if (!HAS_CHROMIUM) {
     it('a reader sees no administration and is refused its pages', async () => {
       await signIn('lecteur', 'lecteur-mot-de-passe')
       const links = await page.getByRole('navigation').getByRole('link').allInnerTexts()
-      assert.deepEqual(links, ['Accueil', 'Recherche', 'Plan de classement'])
+      assert.deepEqual(links, ['Accueil', 'Recherche', 'Plan de classement', 'Mes demandes'])
       assert.equal(await page.getByText('Administration').count(), 0)
       for (const path of ['/admin/users', '/admin/referentials', '/transfers', '/admin/tenants']) {
         await page.goto(`${server.url}${path}`)

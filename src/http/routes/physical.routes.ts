@@ -91,13 +91,16 @@ export async function physicalRoutes(app: FastifyInstance, opts: { c: Container 
   )
   app.get<{ Querystring: Q }>(
     '/boxes',
-    { schema: { tags, summary: 'Boîtes (filtres location, status)' } },
+    {
+      schema: { tags, summary: 'Boîtes (filtres location, status, q : début du code-barres ou de la cote)' },
+    },
     async (req) => {
       const q = req.query
       const num = (v: string | undefined) => (v === undefined || !/^\d{1,7}$/.test(v) ? undefined : Number(v))
       return physical.listBoxes(principalOf(req), await tenant(req), {
         ...(q.location ? { location: q.location } : {}),
         ...(q.status ? { status: q.status } : {}),
+        ...(q.q ? { q: q.q } : {}),
         ...(num(q.limit) !== undefined ? { limit: num(q.limit)! } : {}),
         ...(num(q.offset) !== undefined ? { offset: num(q.offset)! } : {}),
       })
@@ -198,6 +201,13 @@ export async function physicalRoutes(app: FastifyInstance, opts: { c: Container 
     { schema: { tags, summary: 'Ouvre un récolement sur des emplacements (toutes leurs tablettes)' } },
     async (req, reply) =>
       reply.code(201).send(await physical.startInventory(principalOf(req), await tenant(req), req.body)),
+  )
+  app.get(
+    '/inventories',
+    { schema: { tags, summary: 'Les récolements, les plus récents d’abord' } },
+    async (req) => ({
+      results: await physical.listInventories(principalOf(req), await tenant(req)),
+    }),
   )
   app.get<{ Params: { id: string } }>(
     '/inventories/:id',

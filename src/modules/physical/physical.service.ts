@@ -1,7 +1,7 @@
 import type { Clock } from '../../platform/clock.js'
 import type { IdSource } from '../../platform/ids.js'
 import { fromJson, toJson, type Db, type Executor } from '../../platform/db/create-db.js'
-import type { Insertable } from 'kysely'
+import { sql, type Insertable } from 'kysely'
 import type {
   ArchiveUnitTable,
   BoxContentTable,
@@ -1043,7 +1043,7 @@ export class PhysicalService {
   async listBoxes(
     actor: Principal,
     tenantId: string,
-    q: { location?: string; status?: string; limit?: number; offset?: number } = {},
+    q: { location?: string; status?: string; q?: string; limit?: number; offset?: number } = {},
   ): Promise<{ total: number; results: BoxView[] }> {
     await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.read')
     const tree = await this.tree(this.k, tenantId)
@@ -1053,6 +1053,16 @@ export class PhysicalService {
       base = base.where('location_id', 'in', ids)
     }
     if (q.status) base = base.where('status', '=', q.status === 'destroyed' ? 'destroyed' : 'active')
+    if (q.q) {
+      // Search by barcode or cote: their start, case-insensitive, wildcards taken literally.
+      const like = `${text('q', q.q, { max: 200 })!
+        .toLowerCase()
+        .replace(/[\\%_]/g, (c) => `\\${c}`)}%`
+      base = base.where(
+        (eb) =>
+          sql<boolean>`(lower(${eb.ref('barcode')}) like ${like} escape '\\' or lower(coalesce(${eb.ref('cote')}, '')) like ${like} escape '\\')`,
+      )
+    }
     const total = Number(
       (await base.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n,
     )
@@ -2227,6 +2237,28 @@ export class PhysicalService {
           ? await this.computeReport(this.k, tenantId, shelves, id)
           : fromJson<InventoryReport>(inv.report),
     }
+  }
+
+  /** The tenant's campaigns, newest first (no report: open one for it). */
+  async listInventories(actor: Principal, tenantId: string) {
+    await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.read')
+    const rows = await this.k
+      .selectFrom('inventory')
+      .select(['id', 'label', 'status', 'shelf_ids', 'created_by', 'created_at', 'closed_at'])
+      .where('tenant_id', '=', tenantId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(500)
+      .execute()
+    return rows.map((r) => ({
+      id: r.id,
+      label: r.label,
+      status: r.status,
+      shelves: fromJson<string[]>(r.shelf_ids).length,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+      closedAt: r.closed_at,
+    }))
   }
 
   /** Closes a campaign: its report (found, missing, misplaced, unexpected) is frozen and logged. */

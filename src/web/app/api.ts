@@ -287,6 +287,11 @@ export class ApiClient {
     const res = await this.raw('POST', `/referentials/${encodeURIComponent(kind)}`, file, type)
     return (await res.json()) as ReferentialImportResult
   }
+  /** A request whose body is text of a given type (a CSV form…), answered in JSON. */
+  async sendText<T>(method: string, path: string, body: string, type: string): Promise<T> {
+    const res = await this.raw(method, path, body, type)
+    return (res.status === 204 ? null : await res.json()) as T
+  }
   /** Any binary resource of the API (ATR, object content) as a Blob, with the session's headers. */
   async blob(path: string): Promise<Blob> {
     const res = await this.raw('GET', path)

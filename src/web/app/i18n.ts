@@ -6,6 +6,7 @@
  */
 import { createContext, useContext } from 'react'
 import { adminMessages } from './i18n/admin.js'
+import { physicalMessages } from './i18n/physical.js'
 
 const coreFr = {
   'app.name': 'SAEH',
@@ -565,6 +566,7 @@ const coreEn: Record<keyof typeof coreFr, string> = {
 const fr = {
   ...coreFr,
   ...adminMessages.fr,
+  ...physicalMessages.fr,
 }
 
 export type MessageKey = keyof typeof fr
@@ -572,6 +574,7 @@ export type MessageKey = keyof typeof fr
 const en: Record<MessageKey, string> = {
   ...coreEn,
   ...adminMessages.en,
+  ...physicalMessages.en,
 }
 
 export type Lang = 'fr' | 'en'

@@ -28,12 +28,18 @@ import { AccessLogScreen } from './screens/admin-accesslog.js'
 import { AuditScreen, AuditsScreen } from './screens/admin-audits.js'
 import { ContractsScreen } from './screens/admin-contracts.js'
 import { TreeNodeScreen, TreeRootsScreen } from './screens/admin-tree.js'
+import { BoxesScreen, BoxScreen } from './screens/physical-boxes.js'
+import { InventoriesScreen, InventoryScreen } from './screens/physical-inventory.js'
+import { LabelsScreen } from './screens/physical-labels.js'
+import { LocationsScreen } from './screens/physical-locations.js'
+import { MyRequestsScreen, RequestScreen, RequestsScreen } from './screens/physical-requests.js'
+import { TransferFormScreen } from './screens/physical-transfer.js'
 import './styles.css'
 
 interface Route {
   readonly path: string
   readonly nav?: MessageKey
-  readonly group?: 'admin'
+  readonly group?: 'admin' | 'physical'
   /** Shown and reachable only with this permission in the current tenant. */
   readonly needs?: Permission
   /** Only for the platform administrator. */
@@ -47,8 +53,62 @@ const ROUTES: readonly Route[] = [
   { path: '/transfers/:id', needs: 'logbook.read', render: (p) => <TransferScreen id={p.id!} /> },
   { path: '/search', nav: 'nav.search', needs: 'archive.read', render: () => <SearchScreen /> },
   { path: '/units/:id', needs: 'archive.read', render: (p) => <UnitScreen id={p.id!} /> },
+  { path: '/tree', nav: 'nav.tree', needs: 'archive.read', render: () => <TreeRootsScreen /> },
+  { path: '/tree/:id', needs: 'archive.read', render: (p) => <TreeNodeScreen id={p.id!} /> },
   { path: '/logbook', nav: 'nav.logbook', needs: 'logbook.read', render: () => <LogbookScreen /> },
   { path: '/logbook/:id', needs: 'logbook.read', render: (p) => <OperationScreen id={p.id!} /> },
+  // ── physical archives and requests (screens/physical-*.tsx) ──
+  {
+    path: '/requests/mine',
+    nav: 'nav.phys.myRequests',
+    needs: 'archive.read',
+    render: () => <MyRequestsScreen />,
+  },
+  {
+    path: '/physical/locations',
+    nav: 'nav.phys.locations',
+    group: 'physical',
+    needs: 'archive.manage',
+    render: () => <LocationsScreen />,
+  },
+  {
+    path: '/physical/boxes',
+    nav: 'nav.phys.boxes',
+    group: 'physical',
+    needs: 'archive.manage',
+    render: () => <BoxesScreen />,
+  },
+  { path: '/physical/boxes/:id', needs: 'archive.read', render: (p) => <BoxScreen id={p.id!} /> },
+  {
+    path: '/physical/transfer-form',
+    nav: 'nav.phys.form',
+    group: 'physical',
+    needs: 'ingest.submit',
+    render: () => <TransferFormScreen />,
+  },
+  {
+    path: '/physical/inventories',
+    nav: 'nav.phys.inventories',
+    group: 'physical',
+    needs: 'archive.manage',
+    render: () => <InventoriesScreen />,
+  },
+  { path: '/physical/inventories/:id', needs: 'archive.read', render: (p) => <InventoryScreen id={p.id!} /> },
+  {
+    path: '/physical/labels',
+    nav: 'nav.phys.labels',
+    group: 'physical',
+    needs: 'archive.manage',
+    render: () => <LabelsScreen />,
+  },
+  {
+    path: '/requests',
+    nav: 'nav.phys.requests',
+    group: 'physical',
+    needs: 'archive.manage',
+    render: () => <RequestsScreen />,
+  },
+  { path: '/requests/:id', needs: 'archive.read', render: (p) => <RequestScreen id={p.id!} /> },
   {
     path: '/admin/tenants',
     nav: 'nav.tenants',
@@ -77,9 +137,7 @@ const ROUTES: readonly Route[] = [
     needs: 'referential.read',
     render: () => <ReferentialsScreen />,
   },
-  // ── admin area: classification tree, access contracts, audits and seals, access log ──
-  { path: '/tree', nav: 'nav.tree', needs: 'archive.read', render: () => <TreeRootsScreen /> },
-  { path: '/tree/:id', needs: 'archive.read', render: (p) => <TreeNodeScreen id={p.id!} /> },
+  // ── admin area (the classification tree is above, next to search): access contracts, audits and seals, access log ──
   {
     path: '/admin/access-contracts',
     nav: 'nav.contracts',
@@ -182,7 +240,13 @@ function Shell({ path }: { path: string }) {
       </header>
       <div className="layout">
         <nav className="side" aria-label={t('nav.label')}>
-          <ul>{visible.filter((r) => r.group !== 'admin').map(link)}</ul>
+          <ul>{visible.filter((r) => !r.group).map(link)}</ul>
+          {visible.some((r) => r.group === 'physical') ? (
+            <>
+              <h2 className="nav-group">{t('nav.phys.group')}</h2>
+              <ul>{visible.filter((r) => r.group === 'physical').map(link)}</ul>
+            </>
+          ) : null}
           {visible.some((r) => r.group === 'admin') ? (
             <>
               <h2 className="nav-group">{t('nav.admin')}</h2>

@@ -6,6 +6,7 @@ import { Link } from '../router.js'
 import { useSession } from '../session.js'
 import { TransferTable } from './transfers.js'
 import { AdminHomePanels } from './admin-home.js'
+import { PhysicalHome } from './physical-requests.js'
 
 interface HomeData {
   readonly recent: OperationSummary[] | null
@@ -86,6 +87,7 @@ export function HomeScreen() {
               </>
             ) : null}
           </dl>
+          <PhysicalHome />
           {data.recent ? (
             <>
               <h2>{t('home.recent')}</h2>

@@ -7,6 +7,7 @@ import { Link } from '../router.js'
 import { useSession } from '../session.js'
 import { UnitTable } from './search.js'
 import { UnitBreadcrumb, UnitProof } from './admin-unit.js'
+import { UnitRequestPanel } from './physical-requests.js'
 
 function previewKind(o: ObjectInfo): 'pdf' | 'image' | null {
   if (o.mimeType === 'application/pdf') return 'pdf'
@@ -78,7 +79,15 @@ export function UnitScreen({ id }: { id: string }) {
   const [preview, setPreview] = useState<ObjectInfo | null>(null)
   const { data: unit, error } = useLoad<Unit>(() => s.api.unit(id), [id])
   const children = useLoad(() => s.api.units({ parentId: id, limit: 100 }), [id])
-  if (!unit) return error ? <ErrorMessage error={error} /> : <Loading />
+  if (!unit)
+    return error ? (
+      <>
+        <ErrorMessage error={error} />
+        <UnitRequestPanel id={id} unit={null} error={error} />
+      </>
+    ) : (
+      <Loading />
+    )
   const binaries = unit.objects.filter((o) => o.kind === 'binary')
   const physical = unit.objects.filter((o) => o.kind !== 'binary')
   const parent = unit.parentIds[0]
@@ -242,6 +251,8 @@ export function UnitScreen({ id }: { id: string }) {
           </tbody>
         </table>
       )}
+
+      <UnitRequestPanel id={id} unit={unit} error={null} />
 
       {children.data && children.data.results.length > 0 ? (
         <>

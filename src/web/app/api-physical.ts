@@ -1,0 +1,315 @@
+/**
+ * The physical archives and requests part of the API (docs/physical.md, docs/access.md): locations,
+ * boxes, moves, transfer forms, inventories, labels, and consultation / loan / communication requests.
+ * Functions take the session's ApiClient; types mirror the server's views.
+ */
+import type { ApiClient, Page } from './api.js'
+
+export interface LocationProps {
+  readonly fireRated: boolean
+  readonly climateControlled: boolean
+  readonly reserved: boolean
+  readonly blocked: boolean
+}
+
+export interface Occupancy {
+  readonly capacityMetres: number
+  readonly usedMetres: number
+  readonly freeMetres: number
+  readonly boxes: number
+  readonly ratio: number
+}
+
+export interface LocationNode {
+  readonly id: string
+  readonly parentId: string | null
+  readonly code: string
+  readonly name: string | null
+  readonly path: string
+  readonly level: string
+  readonly depth: number
+  readonly shelf: boolean
+  readonly lengthMetres: number | null
+  readonly properties: LocationProps
+  readonly effective: LocationProps
+  readonly occupancy: Occupancy
+}
+
+export interface BoxSummary {
+  readonly id: string
+  readonly barcode: string
+  readonly cote: string | null
+  readonly title: string | null
+  readonly producer: string | null
+  readonly boxType: string | null
+  readonly linearMetres: number | null
+  readonly status: 'active' | 'destroyed' | string
+  readonly place: { readonly id: string; readonly path: string | null } | null
+  readonly operationId: string
+  readonly createdAt: string
+}
+
+/** One row of a box's history; kinds other than created/moved/destroyed simply show as rows. */
+export interface BoxHistoryRow {
+  readonly kind: string
+  readonly label?: string | null
+  readonly from: string | null
+  readonly to: string | null
+  readonly at: string
+  readonly agent: string
+  readonly operationId: string | null
+  readonly note: string | null
+}
+
+export interface BoxDetail extends BoxSummary {
+  readonly content: {
+    readonly objectId: string
+    readonly unitId: string | null
+    readonly title: string | null
+    readonly sedaId: string | null
+  }[]
+  readonly history: BoxHistoryRow[]
+}
+
+export interface BoxType {
+  readonly id: string
+  readonly name: string
+  readonly widthMm: number
+  readonly heightMm: number
+  readonly depthMm: number
+  readonly footprintMetres: number
+}
+
+export interface FreeSpace {
+  readonly neededMetres: number
+  readonly boxType: string | null
+  readonly boxes: number | null
+  readonly near: string | null
+  readonly enough: boolean
+  readonly totalFreeMetres: number
+  readonly places: {
+    readonly shelves: {
+      readonly id: string
+      readonly path: string
+      readonly freeMetres: number
+      readonly takeMetres: number
+      readonly boxes?: number
+      readonly distance?: number
+    }[]
+    readonly totalMetres: number
+  }[]
+}
+
+export interface TransferFormResult {
+  readonly operationId: string
+  readonly units: {
+    readonly row: number
+    readonly unitId: string
+    readonly objectId: string
+    readonly boxId: string
+    readonly barcode: string
+    readonly title: string
+  }[]
+  readonly boxes: { readonly id: string; readonly barcode: string; readonly cote: string | null }[]
+  readonly linearMetres: number
+}
+
+/** One error of a refused transfer form (`TRANSFER_FORM_INVALID`, details.errors). */
+export interface FormError {
+  readonly row: number
+  readonly line?: number
+  readonly column: string
+  readonly message: string
+}
+
+export interface InventoryReport {
+  readonly shelves: number
+  readonly expected: number
+  readonly found: { barcode: string; cote: string | null; shelf: string }[]
+  readonly missing: { barcode: string; cote: string | null; expectedAt: string }[]
+  readonly misplaced: { barcode: string; cote: string | null; expectedAt: string | null; foundAt: string[] }[]
+  readonly unexpected: { barcode: string; foundAt: string[]; reason: string }[]
+}
+
+export interface Inventory {
+  readonly id: string
+  readonly label: string
+  readonly status: 'open' | 'closed'
+  readonly shelves: { readonly id: string; readonly path: string | null }[]
+  readonly scanned: number
+  readonly createdBy: string
+  readonly createdAt: string
+  readonly closedBy: string | null
+  readonly closedAt: string | null
+  readonly report: InventoryReport
+}
+
+export interface InventorySummary {
+  readonly id: string
+  readonly label: string
+  readonly status: 'open' | 'closed'
+  readonly shelves: number
+  readonly createdBy: string
+  readonly createdAt: string
+  readonly closedAt: string | null
+}
+
+export interface Statistics {
+  readonly byProducer: { producer: string | null; boxes: number; linearMetres: number }[]
+  readonly unplaced: { boxes: number; linearMetres: number }
+}
+
+export type RequestKind = 'communication' | 'consultation' | 'loan'
+export type RequestState = 'requested' | 'approved' | 'refused' | 'delivered' | 'returned'
+
+export interface AccessRequest {
+  readonly id: string
+  readonly kind: RequestKind
+  readonly state: RequestState
+  readonly overdue: boolean
+  readonly requester: { readonly id: string; readonly name: string }
+  readonly unitIds: string[]
+  readonly service: string | null
+  readonly motive: string | null
+  readonly dueDate: string | null
+  readonly decidedBy: string | null
+  readonly decisionReason: string | null
+  readonly derogation: {
+    readonly id: string
+    readonly reason: string
+    readonly decidedBy: string
+    readonly expiresAt: string
+    readonly expired: boolean
+  } | null
+  readonly history: { state: string; at: string; by: string; reason?: string }[]
+  readonly createdAt: string
+  readonly updatedAt: string
+}
+
+export interface Decision {
+  readonly reason?: string | null
+  readonly dueDate?: string | null
+  readonly derogation?: { readonly reason: string; readonly expiresAt: string } | null
+}
+
+const enc = encodeURIComponent
+
+function qs(q: Record<string, string | number | boolean | undefined>): string {
+  const p = new URLSearchParams()
+  for (const [k, v] of Object.entries(q)) if (v !== undefined && v !== '') p.set(k, String(v))
+  const s = p.toString()
+  return s ? `?${s}` : ''
+}
+
+export const physicalApi = {
+  locations: (api: ApiClient) =>
+    api.json<{ levels: string[]; locations: LocationNode[] }>('GET', '/locations'),
+  setLevels: (api: ApiClient, levels: string[]) =>
+    api.json<{ levels: string[] }>('PUT', '/locations/levels', { levels }),
+  createLocation: (
+    api: ApiClient,
+    input: {
+      parentId?: string | null
+      code: string
+      name?: string | null
+      lengthMetres?: number
+    } & Partial<LocationProps>,
+  ) => api.json<LocationNode>('POST', '/locations', input),
+  updateLocation: (
+    api: ApiClient,
+    id: string,
+    input: { name?: string | null; lengthMetres?: number } & Partial<LocationProps>,
+  ) => api.json<LocationNode>('PATCH', `/locations/${enc(id)}`, input),
+  freeSpace: (
+    api: ApiClient,
+    q: { metres?: string; boxes?: string; boxType?: string; near?: string; includeReserved?: boolean },
+  ) => api.json<FreeSpace>('GET', `/locations/free-space${qs(q)}`),
+
+  boxTypes: (api: ApiClient) => api.json<{ results: BoxType[] }>('GET', '/boxes/types'),
+  createBoxType: (
+    api: ApiClient,
+    input: {
+      id: string
+      name: string
+      widthMm: number
+      heightMm: number
+      depthMm: number
+      footprintMm?: number
+    },
+  ) => api.json<BoxType>('POST', '/boxes/types', input),
+  boxes: (
+    api: ApiClient,
+    q: { q?: string; location?: string; status?: string; limit?: number; offset?: number },
+  ) => api.json<Page<BoxSummary>>('GET', `/boxes${qs(q)}`),
+  box: (api: ApiClient, ref: string) => api.json<BoxDetail>('GET', `/boxes/${enc(ref)}`),
+  createBox: (
+    api: ApiClient,
+    input: { barcode: string; cote?: string; title?: string; producer?: string; boxType?: string },
+  ) => api.json<BoxSummary>('POST', '/boxes', input),
+  updateBox: (api: ApiClient, ref: string, input: { cote?: string; title?: string; boxType?: string }) =>
+    api.json<BoxSummary>('PATCH', `/boxes/${enc(ref)}`, input),
+  moveBoxes: (api: ApiClient, boxes: string[], to: string, note?: string) =>
+    api.json<{ operationId: string; to: { id: string; path: string }; moved: number; boxes: string[] }>(
+      'POST',
+      '/boxes/moves',
+      { boxes, to, ...(note ? { note } : {}) },
+    ),
+  statistics: (api: ApiClient) => api.json<Statistics>('GET', '/boxes/statistics'),
+
+  transferCsv: (api: ApiClient, csv: string, fileName: string) =>
+    api.sendText<TransferFormResult>('POST', `/physical-transfers${qs({ fileName })}`, csv, 'text/csv'),
+  transferRows: (api: ApiClient, rows: Record<string, string>[]) =>
+    api.json<TransferFormResult>('POST', '/physical-transfers', { rows }),
+
+  inventories: (api: ApiClient) => api.json<{ results: InventorySummary[] }>('GET', '/inventories'),
+  inventory: (api: ApiClient, id: string) => api.json<Inventory>('GET', `/inventories/${enc(id)}`),
+  startInventory: (api: ApiClient, label: string, locations: string[]) =>
+    api.json<Inventory>('POST', '/inventories', { label, locations }),
+  scan: (api: ApiClient, id: string, shelf: string, barcodes: string[]) =>
+    api.json<Inventory>('POST', `/inventories/${enc(id)}/scans`, { shelf, barcodes }),
+  closeInventory: (api: ApiClient, id: string) =>
+    api.json<Inventory>('POST', `/inventories/${enc(id)}/close`),
+
+  labelsPath: (q: { boxes?: string[]; location?: string; symbology: 'code128' | 'qrcode' }) =>
+    `/labels/boxes.pdf${qs({ boxes: q.boxes?.join(','), location: q.location, symbology: q.symbology })}`,
+  shelfListPath: (location: string) => `/labels/shelf-list.pdf${qs({ location })}`,
+
+  requests: (api: ApiClient, q: { state?: RequestState; kind?: RequestKind; overdue?: boolean } = {}) =>
+    api.json<{ results: AccessRequest[] }>('GET', `/requests${qs(q)}`),
+  request: (api: ApiClient, id: string) => api.json<AccessRequest>('GET', `/requests/${enc(id)}`),
+  createRequest: (
+    api: ApiClient,
+    input: {
+      kind: RequestKind
+      unitIds: string[]
+      motive?: string | null
+      service?: string | null
+      dueDate?: string | null
+    },
+  ) => api.json<AccessRequest>('POST', '/requests', input),
+  decide: (
+    api: ApiClient,
+    id: string,
+    action: 'approve' | 'refuse' | 'deliver' | 'return',
+    d: Decision = {},
+  ) => api.json<AccessRequest>('POST', `/requests/${enc(id)}/${action}`, d),
+}
+
+/** The transfer form's columns, in the order of the template (docs/physical.md). */
+export const FORM_COLUMNS = [
+  'box_barcode',
+  'cote',
+  'title',
+  'start_date',
+  'end_date',
+  'producer',
+  'description_level',
+  'appraisal_rule',
+  'appraisal_start_date',
+  'final_action',
+  'access_rule',
+  'access_start_date',
+  'box_type',
+  'description',
+] as const
+export type FormColumn = (typeof FORM_COLUMNS)[number]
