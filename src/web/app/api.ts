@@ -208,12 +208,18 @@ export class ApiClient {
     }
   }
 
-  private async raw(method: string, path: string, body?: BodyInit, type?: string): Promise<Response> {
+  private async raw(
+    method: string,
+    path: string,
+    body?: BodyInit,
+    type?: string,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
     let res: Response
     try {
       res = await fetch(`/api/v1${path}`, {
         method,
-        headers: this.headers(type ? { 'content-type': type } : {}),
+        headers: this.headers({ ...(type ? { 'content-type': type } : {}), ...extra }),
         ...(body !== undefined ? { body } : {}),
       })
     } catch {
@@ -286,6 +292,20 @@ export class ApiClient {
     const type = file.name.toLowerCase().endsWith('.json') ? 'application/json' : 'text/csv'
     const res = await this.raw('POST', `/referentials/${encodeURIComponent(kind)}`, file, type)
     return (await res.json()) as ReferentialImportResult
+  }
+  /**
+   * Any call with its own body type, `accept` header or tenant (`x-tenant-id` of another tenant the
+   * principal may see, e.g. a commune its AD controls); the raw Response (JSON, CSV, binary).
+   */
+  send(
+    method: string,
+    path: string,
+    opts: { body?: BodyInit; type?: string; accept?: string; tenantId?: string } = {},
+  ): Promise<Response> {
+    return this.raw(method, path, opts.body, opts.type, {
+      ...(opts.accept ? { accept: opts.accept } : {}),
+      ...(opts.tenantId ? { 'x-tenant-id': opts.tenantId } : {}),
+    })
   }
   /** Any binary resource of the API (ATR, object content) as a Blob, with the session's headers. */
   async blob(path: string): Promise<Blob> {

@@ -5,6 +5,7 @@
  * (`defineMessages(fr, en)`), spread into `fr` and `en` at the end of this file.
  */
 import { createContext, useContext } from 'react'
+import { lifecycleMessages } from './i18n/lifecycle.js'
 
 const coreFr = {
   'app.name': 'SAEH',
@@ -563,12 +564,14 @@ const coreEn: Record<keyof typeof coreFr, string> = {
 
 const fr = {
   ...coreFr,
+  ...lifecycleMessages.fr,
 }
 
 export type MessageKey = keyof typeof fr
 
 const en: Record<MessageKey, string> = {
   ...coreEn,
+  ...lifecycleMessages.en,
 }
 
 export type Lang = 'fr' | 'en'

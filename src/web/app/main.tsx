@@ -24,12 +24,23 @@ import { TenantsScreen } from './screens/tenants.js'
 import { TransferScreen, TransfersScreen } from './screens/transfers.js'
 import { UnitScreen } from './screens/unit.js'
 import { UsersScreen } from './screens/users.js'
+import { ChangesScreen } from './screens/lifecycle-changes.js'
+import {
+  AnalysisScreen,
+  EliminationScreen,
+  EliminationsScreen,
+  PendingVisasScreen,
+  VisaScreen,
+} from './screens/lifecycle-elimination.js'
+import { HoldsScreen } from './screens/lifecycle-holds.js'
+import { RegisterScreen } from './screens/lifecycle-register.js'
+import { OutgoingTransferScreen, OutgoingTransfersScreen } from './screens/lifecycle-transfers.js'
 import './styles.css'
 
 interface Route {
   readonly path: string
   readonly nav?: MessageKey
-  readonly group?: 'admin'
+  readonly group?: 'admin' | 'lifecycle'
   /** Shown and reachable only with this permission in the current tenant. */
   readonly needs?: Permission
   /** Only for the platform administrator. */
@@ -45,6 +56,57 @@ const ROUTES: readonly Route[] = [
   { path: '/units/:id', needs: 'archive.read', render: (p) => <UnitScreen id={p.id!} /> },
   { path: '/logbook', nav: 'nav.logbook', needs: 'logbook.read', render: () => <LogbookScreen /> },
   { path: '/logbook/:id', needs: 'logbook.read', render: (p) => <OperationScreen id={p.id!} /> },
+  // ── lifecycle (elimination, holds, outgoing transfers, reclassification and rules, register) ──
+  {
+    path: '/eliminations',
+    nav: 'lc.nav.eliminations',
+    group: 'lifecycle',
+    needs: 'archive.read',
+    render: () => <EliminationsScreen />,
+  },
+  {
+    path: '/eliminations/analysis/:id',
+    needs: 'archive.read',
+    render: (p) => <AnalysisScreen id={p.id!} />,
+  },
+  { path: '/eliminations/:id', needs: 'archive.read', render: (p) => <EliminationScreen id={p.id!} /> },
+  { path: '/eliminations/:id/visa', needs: 'control.visa', render: (p) => <VisaScreen id={p.id!} /> },
+  {
+    path: '/visas',
+    nav: 'lc.nav.visas',
+    group: 'lifecycle',
+    needs: 'control.visa',
+    render: () => <PendingVisasScreen />,
+  },
+  {
+    path: '/holds',
+    nav: 'lc.nav.holds',
+    group: 'lifecycle',
+    needs: 'archive.read',
+    render: () => <HoldsScreen />,
+  },
+  {
+    path: '/outgoing',
+    nav: 'lc.nav.outgoing',
+    group: 'lifecycle',
+    needs: 'archive.manage',
+    render: () => <OutgoingTransfersScreen />,
+  },
+  { path: '/outgoing/:id', needs: 'archive.read', render: (p) => <OutgoingTransferScreen id={p.id!} /> },
+  {
+    path: '/changes',
+    nav: 'lc.nav.changes',
+    group: 'lifecycle',
+    needs: 'archive.manage',
+    render: () => <ChangesScreen />,
+  },
+  {
+    path: '/register',
+    nav: 'lc.nav.register',
+    group: 'lifecycle',
+    needs: 'archive.read',
+    render: () => <RegisterScreen />,
+  },
   {
     path: '/admin/tenants',
     nav: 'nav.tenants',
@@ -153,7 +215,13 @@ function Shell({ path }: { path: string }) {
       </header>
       <div className="layout">
         <nav className="side" aria-label={t('nav.label')}>
-          <ul>{visible.filter((r) => r.group !== 'admin').map(link)}</ul>
+          <ul>{visible.filter((r) => !r.group).map(link)}</ul>
+          {visible.some((r) => r.group === 'lifecycle') ? (
+            <>
+              <h2 className="nav-group">{t('lc.nav.group')}</h2>
+              <ul>{visible.filter((r) => r.group === 'lifecycle').map(link)}</ul>
+            </>
+          ) : null}
           {visible.some((r) => r.group === 'admin') ? (
             <>
               <h2 className="nav-group">{t('nav.admin')}</h2>

@@ -5,6 +5,7 @@ import { useI18n } from '../i18n.js'
 import { Link } from '../router.js'
 import { useSession } from '../session.js'
 import { TransferTable } from './transfers.js'
+import { LifecycleHomePanels } from './lifecycle-home.js'
 
 interface HomeData {
   readonly recent: OperationSummary[] | null
@@ -104,6 +105,7 @@ export function HomeScreen() {
           ) : null}
         </>
       ) : null}
+      <LifecycleHomePanels />
     </section>
   )
 }

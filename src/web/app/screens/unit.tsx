@@ -6,6 +6,7 @@ import { hasMessage, useI18n } from '../i18n.js'
 import { Link } from '../router.js'
 import { useSession } from '../session.js'
 import { UnitTable } from './search.js'
+import { UnitLifecyclePanel } from './lifecycle-holds.js'
 
 function previewKind(o: ObjectInfo): 'pdf' | 'image' | null {
   if (o.mimeType === 'application/pdf') return 'pdf'
@@ -84,6 +85,7 @@ export function UnitScreen({ id }: { id: string }) {
   return (
     <article aria-labelledby="unit-title">
       <h1 id="unit-title">{unit.title}</h1>
+      <UnitLifecyclePanel unitId={unit.id} />
       <h2>{t('unit.metadata')}</h2>
       <dl className="facts">
         <div>
