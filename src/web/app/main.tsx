@@ -57,19 +57,20 @@ const ROUTES: readonly Route[] = [
   { path: '/logbook', nav: 'nav.logbook', needs: 'logbook.read', render: () => <LogbookScreen /> },
   { path: '/logbook/:id', needs: 'logbook.read', render: (p) => <OperationScreen id={p.id!} /> },
   // ── lifecycle (elimination, holds, outgoing transfers, reclassification and rules, register) ──
+  // For the service's staff (logbook.read: archivist, producer, control authority), not for readers.
   {
     path: '/eliminations',
     nav: 'lc.nav.eliminations',
     group: 'lifecycle',
-    needs: 'archive.read',
+    needs: 'logbook.read',
     render: () => <EliminationsScreen />,
   },
   {
     path: '/eliminations/analysis/:id',
-    needs: 'archive.read',
+    needs: 'logbook.read',
     render: (p) => <AnalysisScreen id={p.id!} />,
   },
-  { path: '/eliminations/:id', needs: 'archive.read', render: (p) => <EliminationScreen id={p.id!} /> },
+  { path: '/eliminations/:id', needs: 'logbook.read', render: (p) => <EliminationScreen id={p.id!} /> },
   { path: '/eliminations/:id/visa', needs: 'control.visa', render: (p) => <VisaScreen id={p.id!} /> },
   {
     path: '/visas',
@@ -82,7 +83,7 @@ const ROUTES: readonly Route[] = [
     path: '/holds',
     nav: 'lc.nav.holds',
     group: 'lifecycle',
-    needs: 'archive.read',
+    needs: 'logbook.read',
     render: () => <HoldsScreen />,
   },
   {
@@ -92,7 +93,7 @@ const ROUTES: readonly Route[] = [
     needs: 'archive.manage',
     render: () => <OutgoingTransfersScreen />,
   },
-  { path: '/outgoing/:id', needs: 'archive.read', render: (p) => <OutgoingTransferScreen id={p.id!} /> },
+  { path: '/outgoing/:id', needs: 'logbook.read', render: (p) => <OutgoingTransferScreen id={p.id!} /> },
   {
     path: '/changes',
     nav: 'lc.nav.changes',
@@ -104,7 +105,7 @@ const ROUTES: readonly Route[] = [
     path: '/register',
     nav: 'lc.nav.register',
     group: 'lifecycle',
-    needs: 'archive.read',
+    needs: 'logbook.read',
     render: () => <RegisterScreen />,
   },
   {

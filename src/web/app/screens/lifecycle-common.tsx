@@ -74,3 +74,22 @@ export function useOperation(id: string | null): { op: Operation | null; error: 
   usePoll(!!id && !!data && RUNNING.has(data.status), data, () => setTick((n) => n + 1))
   return { op, error }
 }
+
+/**
+ * A principal's display name: the signed-in principal's own, or a user of this tenant when the role may
+ * list them (GET /users); otherwise the id the API gives (e.g. the AD's control authority seen from the
+ * commune).
+ */
+export function usePrincipalName(): (id: string | null | undefined) => string {
+  const s = useSession()
+  const manage = s.can('principal.manage')
+  const { data } = useLoad(
+    () => (manage ? s.api.users().then((p) => p.results) : Promise.resolve([])),
+    [s.data.tenantId, manage],
+  )
+  return (id) => {
+    if (!id) return ''
+    if (id === s.data.principal.id) return s.data.principal.name
+    return data?.find((u) => u.id === id)?.name ?? id
+  }
+}

@@ -23,6 +23,7 @@ import {
   useCodeLabel,
   useOperation,
   usePoll,
+  usePrincipalName,
   visaTenants,
 } from './lifecycle-common.js'
 
@@ -303,7 +304,7 @@ export function AnalysisScreen({ id }: { id: string }) {
             {t('lc.analysis.done', {
               eligible: formatNumber(data.totals.eligible, lang),
               conflicts: formatNumber(data.totals.conflicts, lang),
-              date: formatDateTime(data.asOf, lang),
+              date: formatDate(data.asOf, lang),
             })}
           </p>
         )}
@@ -314,7 +315,7 @@ export function AnalysisScreen({ id }: { id: string }) {
           {data.eligible.length === 0 ? (
             <p className="muted">{t('lc.analysis.noEligible')}</p>
           ) : mayRequest ? (
-            <form onSubmit={(e) => void create(e)}>
+            <form className="card" onSubmit={(e) => void create(e)}>
               <div className="scroll">
                 <AnalysisTable units={data.eligible} selected={chosen} onToggle={toggle} />
               </div>
@@ -326,11 +327,11 @@ export function AnalysisScreen({ id }: { id: string }) {
                 onChange={(e) => setObservations(e.target.value)}
               />
               <ErrorMessage error={createError} />
-              <p className="actions">
+              <div className="inline-form">
                 <button type="submit" className="button" disabled={busy || chosen.size === 0}>
                   {t('lc.analysis.create', { n: chosen.size })}
                 </button>
-              </p>
+              </div>
             </form>
           ) : (
             <AnalysisTable units={data.eligible} />
@@ -386,6 +387,7 @@ export function EliminationScreen({ id }: { id: string }) {
   const s = useSession()
   const { t, lang } = useI18n()
   const label = useCodeLabel()
+  const who = usePrincipalName()
   const { data: r, error, reload } = useLoad(() => elimination.show(s.api, id), [id])
   const [busy, setBusy] = useState(false)
   const [actionError, setActionError] = useState<unknown>(null)
@@ -451,12 +453,12 @@ export function EliminationScreen({ id }: { id: string }) {
         </div>
         <div>
           <dt>{t('lc.req.created')}</dt>
-          <dd>{t('lc.req.byAt', { by: r.createdBy, at: formatDateTime(r.createdAt, lang) })}</dd>
+          <dd>{t('lc.req.byAt', { by: who(r.createdBy), at: formatDateTime(r.createdAt, lang) })}</dd>
         </div>
         {r.submittedAt ? (
           <div>
             <dt>{t('lc.req.submitted')}</dt>
-            <dd>{t('lc.req.byAt', { by: r.submittedBy ?? '', at: formatDateTime(r.submittedAt, lang) })}</dd>
+            <dd>{t('lc.req.byAt', { by: who(r.submittedBy), at: formatDateTime(r.submittedAt, lang) })}</dd>
           </div>
         ) : null}
         {r.observations ? (
@@ -484,7 +486,7 @@ export function EliminationScreen({ id }: { id: string }) {
         <div className={`alert ${r.visa.decision === 'approve' ? 'alert-ok' : 'alert-error'}`} role="status">
           <p>
             {t(r.visa.decision === 'approve' ? 'lc.visa.approved' : 'lc.visa.refused', {
-              by: r.visa.by,
+              by: who(r.visa.by),
               at: formatDateTime(r.visa.at, lang),
             })}
           </p>
@@ -509,7 +511,7 @@ export function EliminationScreen({ id }: { id: string }) {
         <p className="alert alert-info">{t('lc.exec.resumed')}</p>
       ) : null}
 
-      <p className="actions">
+      <div className="inline-form">
         {r.status === 'draft' && mayRequest ? (
           <button
             type="button"
@@ -530,13 +532,13 @@ export function EliminationScreen({ id }: { id: string }) {
             {t('lc.req.execute')}
           </button>
         ) : null}
-      </p>
+      </div>
       {r.status === 'submitted' && !visa ? <p className="muted">{t('lc.req.awaitingVisa')}</p> : null}
 
       {docs.length > 0 ? (
         <>
           <h2>{t('lc.req.documents')}</h2>
-          <p className="actions">
+          <div className="inline-form">
             {docs.map((n) => (
               <DownloadButton
                 key={n}
@@ -545,7 +547,7 @@ export function EliminationScreen({ id }: { id: string }) {
                 label={label('lc.doc', n)}
               />
             ))}
-          </p>
+          </div>
         </>
       ) : null}
 
@@ -649,7 +651,7 @@ export function VisaScreen({ id }: { id: string }) {
     <section aria-labelledby="visa-title">
       <h1 id="visa-title">{t('lc.visa.title')}</h1>
       <p>{t('lc.visa.intro', { id: r.id, tenant: s.tenant?.name ?? r.tenantId, units: r.totals.units })}</p>
-      <p className="actions">
+      <div className="inline-form">
         {r.documents?.some((d) => d.name === 'bordereau.pdf') ? (
           <DownloadButton
             path={elimination.documentPath(id, 'bordereau.pdf')}
@@ -660,7 +662,7 @@ export function VisaScreen({ id }: { id: string }) {
         <Link className="button secondary" to={`/eliminations/${id}`}>
           {t('lc.visa.seeRequest')}
         </Link>
-      </p>
+      </div>
       {r.status !== 'submitted' ? <p className="alert alert-info">{t('lc.visa.notSubmitted')}</p> : null}
       <form className="card" onSubmit={(e) => void send(e)}>
         <fieldset>

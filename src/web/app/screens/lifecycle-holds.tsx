@@ -142,14 +142,14 @@ export function HoldsScreen() {
             value={liftReason}
             onChange={(e) => setLiftReason(e.target.value)}
           />
-          <p className="actions">
+          <div className="inline-form">
             <button type="submit" className="button" disabled={busy}>
               {t('lc.hold.liftConfirm')}
             </button>
             <button type="button" className="button secondary" onClick={() => setLifting(null)}>
               {t('lc.cancel')}
             </button>
-          </p>
+          </div>
         </form>
       ) : null}
       <h2>{t('lc.holds.list')}</h2>
@@ -232,7 +232,7 @@ export function UnitLifecyclePanel({ unitId }: { unitId: string }) {
           </div>
         )
       ) : null}
-      <p className="actions">
+      <div className="inline-form">
         {manage ? (
           <Link className="button secondary" to={`/holds?unit=${encodeURIComponent(unitId)}`}>
             {t('lc.unit.placeHold')}
@@ -243,7 +243,7 @@ export function UnitLifecyclePanel({ unitId }: { unitId: string }) {
             {t('lc.unit.eliminate')}
           </Link>
         ) : null}
-      </p>
+      </div>
     </section>
   )
 }

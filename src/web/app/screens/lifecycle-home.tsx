@@ -60,7 +60,7 @@ export function LifecycleHomePanels() {
           <PendingVisas compact />
         </section>
       ) : null}
-      {s.can('archive.read') ? <DueThisYear /> : null}
+      {s.can('archive.read') && s.can('logbook.read') ? <DueThisYear /> : null}
     </>
   )
 }

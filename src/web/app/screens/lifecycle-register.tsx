@@ -112,11 +112,11 @@ export function RegisterScreen() {
             <label htmlFor="reg-to">{t('lc.reg.to')}</label>
             <input id="reg-to" type="date" value={to} onChange={(e) => setTo(e.target.value)} />
           </form>
-          <p className="actions">
+          <div className="inline-form">
             <button type="button" className="button" onClick={() => void csv()}>
               {t('lc.reg.csv')}
             </button>
-          </p>
+          </div>
           <ErrorMessage error={csvError} />
 
           <h2>{t('lc.reg.totals')}</h2>

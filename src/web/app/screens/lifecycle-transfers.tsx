@@ -245,7 +245,7 @@ export function OutgoingTransferScreen({ id }: { id: string }) {
           </ul>
         </>
       ) : null}
-      <p className="actions">
+      <div className="inline-form">
         {x.package && s.can('archive.manage') ? (
           <DownloadButton
             path={outgoing.packagePath(id)}
@@ -256,7 +256,7 @@ export function OutgoingTransferScreen({ id }: { id: string }) {
         <Link className="button secondary" to={`/logbook/${id}`}>
           {t('lc.tr.logbook')}
         </Link>
-      </p>
+      </div>
       {x.state === 'sent' && !x.targetTenant && s.can('archive.manage') ? (
         <form className="card" onSubmit={(e) => void ack(e)}>
           <h2>{t('lc.tr.ack')}</h2>

@@ -85,7 +85,7 @@ export function UnitScreen({ id }: { id: string }) {
   return (
     <article aria-labelledby="unit-title">
       <h1 id="unit-title">{unit.title}</h1>
-      <UnitLifecyclePanel unitId={unit.id} />
+      {s.can('logbook.read') ? <UnitLifecyclePanel unitId={unit.id} /> : null}
       <h2>{t('unit.metadata')}</h2>
       <dl className="facts">
         <div>
