@@ -7,7 +7,7 @@
  * without comment is refused by the server in French; the accession register shows the elimination.
  */
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
+import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Download, Page } from 'playwright-core'
@@ -401,6 +401,46 @@ if (!HAS_CHROMIUM) {
       assert.match(zip.suggestedFilename(), /\.zip$/)
       assert.equal((await readFile((await zip.path())!)).subarray(0, 2).toString(), 'PK')
       await j.snap('outgoing-transfer')
+
+      // The receiver's ATR: one for another message is refused in French; the right one purges.
+      const messageId = (await page.getByRole('heading', { level: 1 }).innerText()).replace(/^Transfert /, '')
+      const atr = (request: string) =>
+        `<?xml version="1.0" encoding="UTF-8"?>\n<ArchiveTransferReply xmlns="fr:gouv:culture:archivesdefrance:seda:v2.1"><Date>${YEAR}-06-01T10:00:00</Date><MessageIdentifier>ATR-AUTRE-SAE</MessageIdentifier><ReplyCode>000</ReplyCode><MessageRequestIdentifier>${request}</MessageRequestIdentifier></ArchiveTransferReply>\n`
+      await writeFile(join(j.dir, 'atr-other.xml'), atr('UN-AUTRE-MESSAGE'))
+      await writeFile(join(j.dir, 'atr.xml'), atr(messageId))
+      await page.getByLabel('Fichier ATR (XML)').setInputFiles(join(j.dir, 'atr-other.xml'))
+      await page.getByRole('button', { name: 'Enregistrer l’ATR' }).click()
+      await page.getByRole('alert').waitFor()
+      assert.match(await j.alertText(), /Code : TRANSFER_ATR_MISMATCH/)
+      await page.getByLabel('Fichier ATR (XML)').setInputFiles(join(j.dir, 'atr.xml'))
+      await page.getByRole('button', { name: 'Enregistrer l’ATR' }).click()
+      await page.getByText('ATR positif enregistré : la source a été purgée.').waitFor()
+      await page.getByText('Terminé (source purgée)', { exact: true }).waitFor()
+      await j.snap('outgoing-transfer-purged')
+      await page.goto(`${j.server.url}/units/${units.held}`)
+      await page.getByRole('alert').waitFor()
+      assert.match(await j.alertText(), /Introuvable/)
+      await j.signOut()
+    })
+
+    it('platform admin: transfers a branch of the commune to its departmental archives', async () => {
+      await j.signIn('admin', j.server.adminPassword)
+      await page.getByLabel('Service d’archives', { exact: true }).selectOption(COMMUNE)
+      await j.nav('Transferts sortants').click()
+      await page.getByLabel('Identifiant de l’unité').fill(units.keepParent)
+      await page.getByLabel('Destinataire', { exact: true }).selectOption(AD)
+      await page.getByLabel('Contrat d’entrée du destinataire (facultatif)').fill('IC-DEFAUT')
+      await page.getByLabel('Commentaire (facultatif)').fill('Versement des archives communales aux AD')
+      await page.getByRole('button', { name: 'Préparer le transfert' }).click()
+      await page.waitForURL(/\/outgoing\/[0-9a-f-]+$/)
+      await page.getByText('Terminé (source purgée)', { exact: true }).waitFor({ timeout: 60_000 })
+      await page.getByText(`vers le service ${AD}`).first().waitFor()
+      await j.snap('outgoing-to-ad')
+      const inAd = await admin.call<{ total: number }>('GET', '/units?q=permanents', undefined, AD)
+      assert.equal(inAd.total, 2)
+      await j.nav('Registre des entrées').click()
+      const rows = await page.getByTestId('register-lines').locator('tbody tr').allInnerTexts()
+      assert.equal(rows.filter((r) => r.includes('Transfert sortant') && r.includes(AD)).length, 1)
       assert.deepEqual(j.external, [])
     })
   })
