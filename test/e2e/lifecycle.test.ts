@@ -426,6 +426,11 @@ if (!HAS_CHROMIUM) {
     it('platform admin: transfers a branch of the commune to its departmental archives', async () => {
       await j.signIn('admin', j.server.adminPassword)
       await page.getByLabel('Service d’archives', { exact: true }).selectOption(COMMUNE)
+      // Not even the platform administrator gives a visa (R212-14): no link, a French refusal.
+      assert.equal(await j.nav('Visas en attente').count(), 0)
+      await page.goto(`${j.server.url}/eliminations/${requestId}/visa`)
+      await page.getByText(/Seule l’autorité de contrôle des archives départementales/).waitFor()
+      await j.snap('visa-refused-admin')
       await j.nav('Transferts sortants').click()
       await page.getByLabel('Identifiant de l’unité').fill(units.keepParent)
       await page.getByLabel('Destinataire', { exact: true }).selectOption(AD)

@@ -12,6 +12,7 @@ import {
   saveSession,
   SessionContext,
   useSession,
+  type Session,
   type SessionData,
 } from './session.js'
 import { ApiKeysScreen } from './screens/apikeys.js'
@@ -32,6 +33,7 @@ import {
   PendingVisasScreen,
   VisaScreen,
 } from './screens/lifecycle-elimination.js'
+import { visaTenants } from './screens/lifecycle-common.js'
 import { HoldsScreen } from './screens/lifecycle-holds.js'
 import { RegisterScreen } from './screens/lifecycle-register.js'
 import { OutgoingTransferScreen, OutgoingTransfersScreen } from './screens/lifecycle-transfers.js'
@@ -45,6 +47,8 @@ interface Route {
   readonly needs?: Permission
   /** Only for the platform administrator. */
   readonly platform?: boolean
+  /** A further condition on the session (e.g. a control-authority grant over the current tenant). */
+  readonly when?: (s: Session) => boolean
   readonly render: (p: Record<string, string>) => ReactNode
 }
 
@@ -71,12 +75,17 @@ const ROUTES: readonly Route[] = [
     render: (p) => <AnalysisScreen id={p.id!} />,
   },
   { path: '/eliminations/:id', needs: 'logbook.read', render: (p) => <EliminationScreen id={p.id!} /> },
-  { path: '/eliminations/:id/visa', needs: 'control.visa', render: (p) => <VisaScreen id={p.id!} /> },
+  {
+    path: '/eliminations/:id/visa',
+    needs: 'control.visa',
+    render: (p) => <VisaScreen id={p.id!} />,
+  },
   {
     path: '/visas',
     nav: 'lc.nav.visas',
     group: 'lifecycle',
     needs: 'control.visa',
+    when: (s) => visaTenants(s).length > 0,
     render: () => <PendingVisasScreen />,
   },
   {
@@ -140,6 +149,7 @@ const ROUTES: readonly Route[] = [
 
 function allowed(r: Route, s: ReturnType<typeof useSession>): boolean {
   if (r.platform && !s.platformAdmin) return false
+  if (r.when && !r.when(s)) return false
   return !r.needs || s.can(r.needs)
 }
 

@@ -724,19 +724,12 @@ export function PendingVisas({ compact }: { compact?: boolean }) {
 }
 
 export function PendingVisasScreen() {
-  const s = useSession()
   const { t } = useI18n()
   return (
     <section aria-labelledby="visas-title">
       <h1 id="visas-title">{t('lc.visas.title')}</h1>
       <p>{t('lc.visas.intro')}</p>
-      {visaTenants(s).length === 0 ? (
-        <div className="alert alert-error" role="alert">
-          <p>{t('lc.visa.notAllowed')}</p>
-        </div>
-      ) : (
-        <PendingVisas />
-      )}
+      <PendingVisas />
     </section>
   )
 }
