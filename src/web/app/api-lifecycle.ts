@@ -106,11 +106,11 @@ export const elimination = {
   startAnalysis: (api: ApiClient, filters: AnalysisFilters) =>
     api.json<{ analysisId: string; status: string }>('POST', '/eliminations/analysis', filters),
   analysis: (api: ApiClient, id: string) => api.json<Analysis>('GET', `/eliminations/analysis/${enc(id)}`),
-  list: async (api: ApiClient, tenantId?: string) => {
-    if (!tenantId) return (await api.json<{ results: EliminationRequest[] }>('GET', '/eliminations')).results
-    const res = await api.send('GET', '/eliminations', { tenantId })
-    return ((await res.json()) as { results: EliminationRequest[] }).results
-  },
+  list: async (api: ApiClient) =>
+    (await api.json<{ results: EliminationRequest[] }>('GET', '/eliminations')).results,
+  /** Submitted requests of every tenant this principal is the control authority of (any current tenant). */
+  pendingVisas: async (api: ApiClient) =>
+    (await api.json<{ results: EliminationRequest[] }>('GET', '/eliminations/pending-visas')).results,
   create: (api: ApiClient, input: { analysisId: string; unitIds?: string[]; observations?: string }) =>
     api.json<EliminationRequest>('POST', '/eliminations', input),
   show: (api: ApiClient, id: string) => api.json<EliminationRequest>('GET', `/eliminations/${enc(id)}`),
@@ -126,10 +126,11 @@ export const elimination = {
 }
 
 /** Units whose DUA (appraisal end) falls in `year` with final action Destroy (search's filters). */
-export function dueThisYear(api: ApiClient, year: number, limit = 10, tenantId?: string) {
-  const path = `/units?appraisalEnd=${year}&finalAction=Destroy&limit=${limit}&facets=false`
-  if (!tenantId) return api.json<Page<UnitSummary>>('GET', path)
-  return api.send('GET', path, { tenantId }).then((r) => r.json() as Promise<Page<UnitSummary>>)
+export function dueThisYear(api: ApiClient, year: number, limit = 10) {
+  return api.json<Page<UnitSummary>>(
+    'GET',
+    `/units?appraisalEnd=${year}&finalAction=Destroy&limit=${limit}&facets=false`,
+  )
 }
 
 // ── holds ──────────────────────────────────────────────────────────────────────────────────────

@@ -293,19 +293,9 @@ export class ApiClient {
     const res = await this.raw('POST', `/referentials/${encodeURIComponent(kind)}`, file, type)
     return (await res.json()) as ReferentialImportResult
   }
-  /**
-   * Any call with its own body type, `accept` header or tenant (`x-tenant-id` of another tenant the
-   * principal may see, e.g. a commune its AD controls); the raw Response (JSON, CSV, binary).
-   */
-  send(
-    method: string,
-    path: string,
-    opts: { body?: BodyInit; type?: string; accept?: string; tenantId?: string } = {},
-  ): Promise<Response> {
-    return this.raw(method, path, opts.body, opts.type, {
-      ...(opts.accept ? { accept: opts.accept } : {}),
-      ...(opts.tenantId ? { 'x-tenant-id': opts.tenantId } : {}),
-    })
+  /** Any call with its own body type or `accept` header; the raw Response (JSON, CSV, binary, …). */
+  send(method: string, path: string, opts: { body?: BodyInit; type?: string; accept?: string } = {}) {
+    return this.raw(method, path, opts.body, opts.type, opts.accept ? { accept: opts.accept } : {})
   }
   /** Any binary resource of the API (ATR, object content) as a Blob, with the session's headers. */
   async blob(path: string): Promise<Blob> {

@@ -24,7 +24,6 @@ import {
   useOperation,
   usePoll,
   usePrincipalName,
-  visaTenants,
 } from './lifecycle-common.js'
 
 export function RequestStatus({ status }: { status: string }) {
@@ -703,11 +702,7 @@ export function VisaScreen({ id }: { id: string }) {
 export function PendingVisas({ compact }: { compact?: boolean }) {
   const s = useSession()
   const { t } = useI18n()
-  const tenants = visaTenants(s)
-  const { data, error, loading } = useLoad(async () => {
-    const lists = await Promise.all(tenants.map((tn) => elimination.list(s.api, tn.id)))
-    return lists.flat().filter((r) => r.status === 'submitted')
-  }, [tenants.map((x) => x.id).join(',')])
+  const { data, error, loading } = useLoad(() => elimination.pendingVisas(s.api), [s.data.principal.id])
   return (
     <>
       <ErrorMessage error={error} />
