@@ -61,6 +61,18 @@ export async function eliminationRoutes(app: FastifyInstance, opts: { c: Contain
     },
   )
 
+  app.get(
+    '/eliminations/pending-visas',
+    {
+      schema: {
+        tags,
+        summary:
+          "Demandes soumises au visa de l'autorité de contrôle, pour tous les services qu'elle contrôle (sans X-Tenant-Id)",
+      },
+    },
+    async (req) => ({ results: await elimination.pendingVisas(principalOf(req)) }),
+  )
+
   app.post<{ Body: Body }>(
     '/eliminations',
     {

@@ -1672,6 +1672,35 @@ export class EliminationService {
     return out
   }
 
+  /**
+   * The control authority's inbox: `submitted` requests of every tenant controlled by a tenant on which
+   * the principal holds `control-authority` (the grant `visa` requires), oldest submission first.
+   */
+  async pendingVisas(actor: Principal): Promise<Omit<EliminationRequest, 'units' | 'documents'>[]> {
+    const controllers = [
+      ...new Set(actor.grants.filter((g) => g.role === 'control-authority').map((g) => g.tenantId)),
+    ]
+    if (controllers.length === 0) return []
+    const rows = await this.deps.db.kysely
+      .selectFrom('elimination_request')
+      .innerJoin('tenant', 'tenant.id', 'elimination_request.tenant_id')
+      .select(['elimination_request.id as id', 'elimination_request.tenant_id as tenantId'])
+      .where('tenant.controlled_by', 'in', controllers)
+      .where('elimination_request.status', '=', 'submitted')
+      .orderBy('elimination_request.submitted_at')
+      .orderBy('elimination_request.id')
+      .limit(500)
+      .execute()
+    const out = []
+    for (const r of rows) {
+      const { units: _u, documents: _d, ...rest } = await this.show(actor, r.tenantId, r.id)
+      void _u
+      void _d
+      out.push(rest)
+    }
+    return out
+  }
+
   async tombstone(actor: Principal, tenantId: string, unitId: string) {
     await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.read')
     const t = await this.deps.db.kysely

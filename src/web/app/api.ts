@@ -208,12 +208,18 @@ export class ApiClient {
     }
   }
 
-  private async raw(method: string, path: string, body?: BodyInit, type?: string): Promise<Response> {
+  private async raw(
+    method: string,
+    path: string,
+    body?: BodyInit,
+    type?: string,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
     let res: Response
     try {
       res = await fetch(`/api/v1${path}`, {
         method,
-        headers: this.headers(type ? { 'content-type': type } : {}),
+        headers: this.headers({ ...(type ? { 'content-type': type } : {}), ...extra }),
         ...(body !== undefined ? { body } : {}),
       })
     } catch {
@@ -291,6 +297,10 @@ export class ApiClient {
   async sendText<T>(method: string, path: string, body: string, type: string): Promise<T> {
     const res = await this.raw(method, path, body, type)
     return (res.status === 204 ? null : await res.json()) as T
+  }
+  /** Any call with its own body type or `accept` header; the raw Response (JSON, CSV, binary, …). */
+  send(method: string, path: string, opts: { body?: BodyInit; type?: string; accept?: string } = {}) {
+    return this.raw(method, path, opts.body, opts.type, opts.accept ? { accept: opts.accept } : {})
   }
   /** Any binary resource of the API (ATR, object content) as a Blob, with the session's headers. */
   async blob(path: string): Promise<Blob> {

@@ -7,6 +7,7 @@
 import { createContext, useContext } from 'react'
 import { adminMessages } from './i18n/admin.js'
 import { physicalMessages } from './i18n/physical.js'
+import { lifecycleMessages } from './i18n/lifecycle.js'
 
 const coreFr = {
   'app.name': 'SAEH',
@@ -567,6 +568,7 @@ const fr = {
   ...coreFr,
   ...adminMessages.fr,
   ...physicalMessages.fr,
+  ...lifecycleMessages.fr,
 }
 
 export type MessageKey = keyof typeof fr
@@ -575,6 +577,7 @@ const en: Record<MessageKey, string> = {
   ...coreEn,
   ...adminMessages.en,
   ...physicalMessages.en,
+  ...lifecycleMessages.en,
 }
 
 export type Lang = 'fr' | 'en'

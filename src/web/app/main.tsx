@@ -12,6 +12,7 @@ import {
   saveSession,
   SessionContext,
   useSession,
+  type Session,
   type SessionData,
 } from './session.js'
 import { ApiKeysScreen } from './screens/apikeys.js'
@@ -34,16 +35,30 @@ import { LabelsScreen } from './screens/physical-labels.js'
 import { LocationsScreen } from './screens/physical-locations.js'
 import { MyRequestsScreen, RequestScreen, RequestsScreen } from './screens/physical-requests.js'
 import { TransferFormScreen } from './screens/physical-transfer.js'
+import { ChangesScreen } from './screens/lifecycle-changes.js'
+import {
+  AnalysisScreen,
+  EliminationScreen,
+  EliminationsScreen,
+  PendingVisasScreen,
+  VisaScreen,
+} from './screens/lifecycle-elimination.js'
+import { visaTenants } from './screens/lifecycle-common.js'
+import { HoldsScreen } from './screens/lifecycle-holds.js'
+import { RegisterScreen } from './screens/lifecycle-register.js'
+import { OutgoingTransferScreen, OutgoingTransfersScreen } from './screens/lifecycle-transfers.js'
 import './styles.css'
 
 interface Route {
   readonly path: string
   readonly nav?: MessageKey
-  readonly group?: 'admin' | 'physical'
+  readonly group?: 'admin' | 'physical' | 'lifecycle'
   /** Shown and reachable only with this permission in the current tenant. */
   readonly needs?: Permission
   /** Only for the platform administrator. */
   readonly platform?: boolean
+  /** A further condition on the session (e.g. a control-authority grant over the current tenant). */
+  readonly when?: (s: Session) => boolean
   readonly render: (p: Record<string, string>) => ReactNode
 }
 
@@ -109,6 +124,63 @@ const ROUTES: readonly Route[] = [
     render: () => <RequestsScreen />,
   },
   { path: '/requests/:id', needs: 'archive.read', render: (p) => <RequestScreen id={p.id!} /> },
+  // ── lifecycle (elimination, holds, outgoing transfers, reclassification and rules, register) ──
+  // For the service's staff (logbook.read: archivist, producer, control authority), not for readers.
+  {
+    path: '/eliminations',
+    nav: 'lc.nav.eliminations',
+    group: 'lifecycle',
+    needs: 'logbook.read',
+    render: () => <EliminationsScreen />,
+  },
+  {
+    path: '/eliminations/analysis/:id',
+    needs: 'logbook.read',
+    render: (p) => <AnalysisScreen id={p.id!} />,
+  },
+  { path: '/eliminations/:id', needs: 'logbook.read', render: (p) => <EliminationScreen id={p.id!} /> },
+  {
+    path: '/eliminations/:id/visa',
+    needs: 'control.visa',
+    render: (p) => <VisaScreen id={p.id!} />,
+  },
+  {
+    path: '/visas',
+    nav: 'lc.nav.visas',
+    group: 'lifecycle',
+    needs: 'control.visa',
+    when: (s) => visaTenants(s).length > 0,
+    render: () => <PendingVisasScreen />,
+  },
+  {
+    path: '/holds',
+    nav: 'lc.nav.holds',
+    group: 'lifecycle',
+    needs: 'logbook.read',
+    render: () => <HoldsScreen />,
+  },
+  {
+    path: '/outgoing',
+    nav: 'lc.nav.outgoing',
+    group: 'lifecycle',
+    needs: 'archive.manage',
+    render: () => <OutgoingTransfersScreen />,
+  },
+  { path: '/outgoing/:id', needs: 'logbook.read', render: (p) => <OutgoingTransferScreen id={p.id!} /> },
+  {
+    path: '/changes',
+    nav: 'lc.nav.changes',
+    group: 'lifecycle',
+    needs: 'archive.manage',
+    render: () => <ChangesScreen />,
+  },
+  {
+    path: '/register',
+    nav: 'lc.nav.register',
+    group: 'lifecycle',
+    needs: 'logbook.read',
+    render: () => <RegisterScreen />,
+  },
   {
     path: '/admin/tenants',
     nav: 'nav.tenants',
@@ -164,6 +236,7 @@ const ROUTES: readonly Route[] = [
 
 function allowed(r: Route, s: ReturnType<typeof useSession>): boolean {
   if (r.platform && !s.platformAdmin) return false
+  if (r.when && !r.when(s)) return false
   return !r.needs || s.can(r.needs)
 }
 
@@ -245,6 +318,12 @@ function Shell({ path }: { path: string }) {
             <>
               <h2 className="nav-group">{t('nav.phys.group')}</h2>
               <ul>{visible.filter((r) => r.group === 'physical').map(link)}</ul>
+            </>
+          ) : null}
+          {visible.some((r) => r.group === 'lifecycle') ? (
+            <>
+              <h2 className="nav-group">{t('lc.nav.group')}</h2>
+              <ul>{visible.filter((r) => r.group === 'lifecycle').map(link)}</ul>
             </>
           ) : null}
           {visible.some((r) => r.group === 'admin') ? (

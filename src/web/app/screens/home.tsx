@@ -7,6 +7,7 @@ import { useSession } from '../session.js'
 import { TransferTable } from './transfers.js'
 import { AdminHomePanels } from './admin-home.js'
 import { PhysicalHome } from './physical-requests.js'
+import { LifecycleHomePanels } from './lifecycle-home.js'
 
 interface HomeData {
   readonly recent: OperationSummary[] | null
@@ -108,6 +109,7 @@ export function HomeScreen() {
         </>
       ) : null}
       <AdminHomePanels />
+      <LifecycleHomePanels />
     </section>
   )
 }

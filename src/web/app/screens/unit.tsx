@@ -8,6 +8,7 @@ import { useSession } from '../session.js'
 import { UnitTable } from './search.js'
 import { UnitBreadcrumb, UnitProof } from './admin-unit.js'
 import { UnitRequestPanel } from './physical-requests.js'
+import { UnitLifecyclePanel } from './lifecycle-holds.js'
 
 function previewKind(o: ObjectInfo): 'pdf' | 'image' | null {
   if (o.mimeType === 'application/pdf') return 'pdf'
@@ -95,6 +96,7 @@ export function UnitScreen({ id }: { id: string }) {
     <article aria-labelledby="unit-title">
       <UnitBreadcrumb unit={unit} />
       <h1 id="unit-title">{unit.title}</h1>
+      {s.can('logbook.read') ? <UnitLifecyclePanel unitId={unit.id} /> : null}
       <h2>{t('unit.metadata')}</h2>
       <dl className="facts">
         <div>
