@@ -17,6 +17,7 @@ import {
   onePagePdf,
   openJourney,
   REFERENTIALS,
+  waitForCount,
   type Api,
   type Journey,
 } from './harness.js'
@@ -163,11 +164,11 @@ if (!HAS_CHROMIUM) {
       await page.getByRole('button', { name: 'Suivant' }).click()
       await page.getByText('Page 2').waitFor()
       // The last 4 once the next page has arrived (the previous rows stay shown while it loads).
-      await page.waitForFunction("document.querySelectorAll('.results tbody tr').length === 4")
+      await waitForCount(page.locator('.results tbody tr'), 4)
       assert.match(page.url(), /cursor=/)
       await page.getByRole('button', { name: 'Page précédente' }).click()
       await page.getByText('Page 1').waitFor()
-      await page.waitForFunction("document.querySelectorAll('.results tbody tr').length === 20")
+      await waitForCount(page.locator('.results tbody tr'), 20)
       // A malformed query: the server's 400, in French, with its code.
       await page.getByLabel('Rechercher dans les titres').fill('budget (2024')
       await page.getByRole('button', { name: 'Rechercher', exact: true }).click()

@@ -225,3 +225,17 @@ export async function openJourney(prefix: string): Promise<Journey> {
   }
   return journey
 }
+
+/** Polls `check` until it answers true (playwright's string predicates are blocked by the page's CSP). */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error('condition not met in time')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/** Waits until `locator` matches exactly `n` elements. */
+export async function waitForCount(locator: Locator, n: number, timeoutMs = 10_000): Promise<void> {
+  await waitFor(async () => (await locator.count()) === n, timeoutMs)
+}

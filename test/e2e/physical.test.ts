@@ -383,7 +383,7 @@ if (!HAS_CHROMIUM) {
       const [closed] = await unitOf('B-002')
       await j.signIn('lecteur', 'lecteur-mot-de-passe')
       const links = await page.getByRole('navigation').getByRole('link').allInnerTexts()
-      assert.deepEqual(links, ['Accueil', 'Recherche', 'Mes demandes'])
+      assert.deepEqual(links, ['Accueil', 'Recherche', 'Plan de classement', 'Mes demandes'])
       // The store's screens are the archivists': a reader's visit is refused (the server refuses too).
       for (const path of ['/physical/locations', '/physical/boxes', '/requests', '/physical/labels']) {
         await page.goto(`${url}${path}`)

@@ -16,6 +16,7 @@ import {
   openJourney,
   REFERENTIALS,
   smallPng,
+  waitFor,
   type Journey,
   type Server,
 } from './harness.js'
@@ -239,7 +240,11 @@ if (!HAS_CHROMIUM) {
       const img = page.getByRole('img', { name: 'plan-mairie.png' })
       await img.waitFor()
       // The image is decoded: its natural size is the PNG's.
-      await page.waitForFunction("document.querySelector('img.preview-image')?.naturalWidth === 120")
+      await waitFor(async () =>
+        page
+          .locator('img.preview-image')
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth === 120),
+      )
       await snap('unit-image-preview')
     })
 
