@@ -434,6 +434,7 @@ async function flush(): Promise<void> {
       hasPhysical: u.objects.some((o) => o.kind === 'physical'),
       formats: u.objects.map((o) => o.puid).filter((p): p is string => p !== null),
       isRoot: u.parent === null,
+      parentIds: u.parent ? [u.parent] : [],
     }))
     await c.search.indexRows(trx, sources)
     indexMs += Date.now() - ti

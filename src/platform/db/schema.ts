@@ -346,6 +346,8 @@ export interface CatalogSchema {
   // search module: the search index (migration 2026-11-30T15-00_search)
   unit_search: UnitSearchTable
   unit_search_format: UnitSearchFormatTable
+  // search module: children pages (migration 2026-12-01T10-00_search2)
+  unit_search_child: UnitSearchChildTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -841,4 +843,12 @@ export interface UnitSearchFormatTable {
   tenant_id: string
   rid: number
   puid: string
+}
+
+/** One (parent, child) link of the search index, in the child's title order (children pages). */
+export interface UnitSearchChildTable {
+  tenant_id: string
+  parent_id: string
+  title_key: string
+  rid: number
 }

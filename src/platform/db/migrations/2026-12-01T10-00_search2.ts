@@ -1,0 +1,80 @@
+import { sql, type Kysely, type Migration } from 'kysely'
+import type { DialectName } from '../create-db.js'
+import { bodyOf, indexText } from '../../../modules/search/text.js'
+import { tagsOf } from '../../../modules/search/tags.js'
+
+// Search at a million units (search module, docs/search.md §1 and §7):
+// - SQLite: the FTS5 table `unit_fts` gains a third column `tags` (filter values as tokens, so that FTS5
+//   intersects them with the words). A contentless FTS5 table cannot be altered nor read back, so it is
+//   recreated and refilled here from `unit_search` and `archive_unit` (the index is derived data; the
+//   refill uses the search module's own folding and tag functions so that it matches the queries).
+// - Both: `unit_search_child` (parent, child's title key, child's rid): children pages read the next
+//   page straight from its index, in title order, whatever the number of children.
+export const search2 = (d: DialectName): Migration => ({
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async up(db: Kysely<any>) {
+    const int = d === 'postgres' ? 'bigint' : 'integer'
+    await db.schema
+      .createTable('unit_search_child')
+      .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenant.id'))
+      .addColumn('parent_id', 'text', (c) => c.notNull())
+      .addColumn('title_key', 'text', (c) => c.notNull())
+      .addColumn('rid', int, (c) => c.notNull().references('unit_search.rid').onDelete('cascade'))
+      .addPrimaryKeyConstraint('unit_search_child_pk', ['rid', 'parent_id'])
+      .execute()
+    await db.schema
+      .createIndex('unit_search_child_page')
+      .on('unit_search_child')
+      .columns(['tenant_id', 'parent_id', 'title_key', 'rid'])
+      .execute()
+    await sql`insert into unit_search_child (tenant_id, parent_id, title_key, rid)
+      select s.tenant_id, p.parent_id, s.title_key, s.rid from unit_parent p
+      join unit_search s on s.unit_id = p.unit_id and s.tenant_id = p.tenant_id`.execute(db)
+    if (d !== 'sqlite') return
+
+    await sql`drop table unit_fts`.execute(db)
+    await sql`create virtual table unit_fts using fts5(title, body, tags, content='', contentless_delete=1,
+      tokenize='unicode61 remove_diacritics 2')`.execute(db)
+    let after = -1
+    for (;;) {
+      const rows = await sql<{
+        rid: number
+        tenant_id: string
+        producer: string | null
+        level: string | null
+        start_date: string | null
+        end_date: string | null
+        has_digital: number
+        has_physical: number
+        formats: string
+        title: string
+        content: string | null
+      }>`select s.rid, s.tenant_id, s.producer, s.level, s.start_date, s.end_date, s.has_digital,
+          s.has_physical, s.formats, u.title, u.content
+        from unit_search s join archive_unit u on u.id = s.unit_id
+        where s.rid > ${after} order by s.rid limit 500`.execute(db)
+      if (rows.rows.length === 0) break
+      const values = rows.rows.map((r) => {
+        let content: unknown = null
+        try {
+          content = r.content === null ? null : JSON.parse(r.content)
+        } catch {
+          content = null
+        }
+        const tags = tagsOf({
+          tenantId: r.tenant_id,
+          producer: r.producer,
+          level: r.level,
+          startDate: r.start_date,
+          endDate: r.end_date,
+          hasDigital: Number(r.has_digital) === 1,
+          hasPhysical: Number(r.has_physical) === 1,
+          formats: r.formats === '' ? [] : r.formats.split(','),
+        })
+        return sql`(${r.rid}, ${indexText(r.title)}, ${indexText(bodyOf(r.title, content))}, ${tags})`
+      })
+      await sql`insert into unit_fts (rowid, title, body, tags) values ${sql.join(values)}`.execute(db)
+      after = Number(rows.rows[rows.rows.length - 1]!.rid)
+    }
+  },
+})
