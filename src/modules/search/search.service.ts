@@ -5,7 +5,16 @@ import type { Clock } from '../../platform/clock.js'
 import { fromJson, type Db, type Executor } from '../../platform/db/create-db.js'
 import type { UnitSummary } from '../catalog/index.js'
 import { bodyOf, fold, indexText, titleKey } from './text.js'
-import { dateTags, tag, tagsOf } from './tags.js'
+import {
+  appraisalTags,
+  communicableTags,
+  dateTags,
+  lifeTag,
+  lifeTagsOf,
+  tag,
+  tagsOf,
+  type LifeSource,
+} from './tags.js'
 import { SearchErrors, MAX_PAGE, DEFAULT_PAGE } from './query.js'
 import type {
   AncestorEntry,
@@ -46,6 +55,8 @@ export interface SearchDeps {
   readonly catalog: { summaries(tenantId: string, ids: readonly string[]): Promise<UnitSummary[]> }
   /** Largest matching set read in one pass (default SMALL_SET); tests lower it to cover both paths. */
   readonly onePassLimit?: number
+  /** Facets of a larger matching set are counted over its first `facetCap` units (default FACET_CAP). */
+  readonly facetCap?: number
 }
 
 const FACET_TOP = 50
@@ -249,10 +260,14 @@ export class SearchService {
         values ${sql.join(values)} returning rid, unit_id`.execute(trx)
       const ridOf = new Map(inserted.rows.map((x) => [x.unit_id, Number(x.rid)]))
       if (!this.pg) {
-        const fts = prepared.map(
-          ({ r, body }) =>
-            sql`(${ridOf.get(r.unitId)!}, ${indexText(r.title)}, ${indexText(body)}, ${tagsOf(r)})`,
+        const life = await this.lifeOf(
+          trx,
+          chunk.map((r) => r.unitId),
         )
+        const fts = prepared.map(({ r, body }) => {
+          const tags = `${tagsOf(r)} ${lifeTagsOf(life.get(r.unitId))}`
+          return sql`(${ridOf.get(r.unitId)!}, ${indexText(r.title)}, ${indexText(body)}, ${tags})`
+        })
         await sql`insert into unit_fts (rowid, title, body, tags) values ${sql.join(fts)}`.execute(trx)
       }
       const links = prepared.flatMap(({ r }) =>
@@ -277,6 +292,46 @@ export class SearchService {
     return rows.length
   }
 
+  /** The units' lifecycle rows (rules module), for their lifecycle tags. */
+  private async lifeOf(trx: Executor, unitIds: readonly string[]): Promise<Map<string, LifeSource>> {
+    const rows = await trx
+      .selectFrom('unit_lifecycle')
+      .select(['unit_id', 'final_action', 'communicability', 'communicable_from', 'appraisal_end_date'])
+      .where('unit_id', 'in', unitIds)
+      .execute()
+    return new Map(
+      rows.map((l) => [
+        l.unit_id,
+        {
+          finalAction: l.final_action,
+          communicability: l.communicability,
+          communicableFrom: l.communicable_from,
+          appraisalEnd: l.appraisal_end_date,
+        },
+      ]),
+    )
+  }
+
+  /**
+   * Reindexes up to `max` units of the tenant whose lifecycle was rewritten since they were indexed
+   * (holds, rules referential changes): until then, lifecycle filters are not pruned by tags.
+   */
+  async reindexStale(trx: Executor, tenantId: string, max = 10_000): Promise<number> {
+    if (this.pg) return 0
+    const ids = await trx
+      .selectFrom('unit_search_stale as t')
+      .innerJoin('unit_search as s', 's.rid', 't.rid')
+      .select('s.unit_id')
+      .where('t.tenant_id', '=', tenantId)
+      .limit(max)
+      .execute()
+    return this.indexUnits(
+      trx,
+      tenantId,
+      ids.map((r) => r.unit_id),
+    )
+  }
+
   /** Removes units from the index (before deleting them, or to reindex). */
   async removeFromIndex(trx: Executor, unitIds: readonly string[]): Promise<void> {
     if (unitIds.length === 0) return
@@ -285,6 +340,7 @@ export class SearchService {
     const rids = old.map((o) => Number(o.rid))
     await trx.deleteFrom('unit_search_format').where('rid', 'in', rids).execute()
     await trx.deleteFrom('unit_search_child').where('rid', 'in', rids).execute()
+    if (!this.pg) await trx.deleteFrom('unit_search_stale').where('rid', 'in', rids).execute()
     if (!this.pg) await sql`delete from unit_fts where rowid in (${sql.join(rids)})`.execute(trx)
     await trx.deleteFrom('unit_search').where('rid', 'in', rids).execute()
   }
@@ -299,21 +355,22 @@ export class SearchService {
     }
     const pos = terms.filter((t) => !t.negated).map(q)
     const neg = terms.filter((t) => t.negated).map(q)
-    const text = [`(${pos.join(' AND ')})`, ...neg.map((x) => `NOT ${x}`)].join(' ')
+    const text = `{title body} : (${[`(${pos.join(' AND ')})`, ...neg.map((x) => `NOT ${x}`)].join(' ')})`
+    if (tags.length === 0) return text
     // each group of tags is ORed, groups are ANDed; tags are [a-z0-9] (tags.ts), quoted all the same
     const t = tags.map((g) => `(${g.map((x) => `"${x}"`).join(' OR ')})`).join(' AND ')
-    return `({title body} : (${text})) AND ({tags} : (${t}))`
+    return `(${text}) AND ({tags} : (${t}))`
   }
 
   /**
    * The filters FTS5 answers through the `tags` column (SQLite, text queries): one OR-group of tags per
    * filter, and the filters whose SQL predicate becomes useless (exact tags).
    */
-  private tagGroups(
+  private async tagGroups(
     tenantId: string,
     f: SearchFilters,
     v: Visibility | undefined,
-  ): { groups: string[][]; exact: Set<string> } {
+  ): Promise<{ groups: string[][]; exact: Set<string> }> {
     const groups: string[][] = [[tag.tenant(tenantId)]]
     const exact = new Set<string>()
     if (f.producer) {
@@ -338,6 +395,31 @@ export class SearchService {
     }
     const d = f.date ? dateTags(f.date.from, f.date.to) : undefined
     if (d) groups.push(d)
+    // lifecycle tags (exact covers, tags.ts) replace the SQL predicates only while every lifecycle row
+    // of the tenant is as indexed
+    const life: [string, string[]][] = []
+    if (f.finalAction) {
+      life.push(['finalAction', f.finalAction.map((a) => lifeTag.finalAction(a === 'none' ? null : a))])
+    }
+    if (f.appraisalEnd) life.push(['appraisalEnd', appraisalTags(f.appraisalEnd.from, f.appraisalEnd.to)])
+    if (f.communicable?.yes) life.push(['communicable', communicableTags(f.communicable.at ?? this.today())])
+    if (v?.communicableOnly && !v.derogationFor) {
+      life.push(['visibility.communicable', communicableTags(this.today())])
+    }
+    if (life.length > 0) {
+      const stale = await this.k
+        .selectFrom('unit_search_stale')
+        .select('rid')
+        .where('tenant_id', '=', tenantId)
+        .limit(1)
+        .executeTakeFirst()
+      if (!stale) {
+        for (const [name, g] of life) {
+          groups.push(g.length > 0 ? g : ['qnever'])
+          exact.add(name)
+        }
+      }
+    }
     return { groups, exact }
   }
 
@@ -405,7 +487,7 @@ export class SearchService {
       const ex = [...v.excludedBranchRoots]
       w.push(sql`not (s.unit_id in (${sql.join(ex)}) or s.unit_id in ${this.descendants(tenantId, ex)})`)
     }
-    if (v.communicableOnly) {
+    if (v.communicableOnly && !tagged.has('visibility.communicable')) {
       const d = v.derogationFor
       w.push(
         d
@@ -439,17 +521,17 @@ export class SearchService {
         ),
       )
     }
-    if (f.appraisalEnd) {
+    if (f.appraisalEnd && !tagged.has('appraisalEnd')) {
       w.push(...this.rangeOn(sql`l.appraisal_end_date`, sql`l.appraisal_end_date`, f.appraisalEnd))
     }
-    if (f.finalAction) {
+    if (f.finalAction && !tagged.has('finalAction')) {
       const vals = f.finalAction.filter((x) => x !== 'none')
       const parts: RawBuilder<unknown>[] = []
       if (vals.length > 0) parts.push(sql`l.final_action in (${sql.join(vals)})`)
       if (f.finalAction.includes('none')) parts.push(sql`l.final_action is null`)
       w.push(sql`(${sql.join(parts, sql` or `)})`)
     }
-    if (f.communicable) {
+    if (f.communicable && !tagged.has('communicable')) {
       const c = this.commNow(f.communicable.at ?? this.today())
       w.push(f.communicable.yes ? c : sql`(l.unit_id is null or not ${c})`)
     }
@@ -577,12 +659,23 @@ export class SearchService {
         where.push(sql`s.tsv @@ ${q}`)
         score = sql`(- ts_rank_cd(s.tsv, ${q}))`
       } else {
-        const t = this.tagGroups(tenantId, f, visibility)
+        const t = await this.tagGroups(tenantId, f, visibility)
         tagged = t.exact
         match = this.ftsMatch(input.terms, t.groups)
         from = sql`unit_fts join unit_search s on s.rid = unit_fts.rowid`
-        where.push(sql`unit_fts match ${match}`)
-        score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0, 0.0)`
+        if (input.sort === 'relevance') {
+          // bm25 computes the weight of every phrase of its MATCH over the whole index: the tags' long
+          // lists would cost more than the query. So it runs on a MATCH of the words alone, and a second
+          // cursor on the same index (words and tags) filters its rows; bm25 is computed for those only.
+          where.push(
+            sql`unit_fts match ${this.ftsMatch(input.terms, [])}`,
+            sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})`,
+          )
+          joins++
+          score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0, 0.0)`
+        } else {
+          where.push(sql`unit_fts match ${match}`)
+        }
       }
       joins++
     } else if (f.parent) {
@@ -602,7 +695,11 @@ export class SearchService {
     } else {
       from = sql`unit_search s`
     }
-    const needLife = !!(f.finalAction || f.appraisalEnd || f.communicable || visibility?.communicableOnly)
+    const needLife =
+      (!!f.finalAction && !tagged.has('finalAction')) ||
+      (!!f.appraisalEnd && !tagged.has('appraisalEnd')) ||
+      (!!f.communicable && !tagged.has('communicable')) ||
+      (!!visibility?.communicableOnly && !tagged.has('visibility.communicable'))
     const withLife = sql`${from} left join unit_lifecycle l on l.unit_id = s.unit_id`
     const filters = drivenBy ? { ...f, [drivenBy]: undefined } : f
     where.push(...this.filterWhere(tenantId, filters, internal, tagged))
@@ -674,7 +771,8 @@ export class SearchService {
       }
       if (!facets) {
         total ??= await count()
-        const r = await this.facets(withLife, W, total > FACET_CAP ? FACET_CAP : undefined)
+        const cap = this.deps.facetCap ?? FACET_CAP
+        const r = await this.facets(withLife, W, total > cap ? cap : undefined)
         facets = r.facets
         countedOver = r.total
       }
@@ -685,7 +783,8 @@ export class SearchService {
         const page = await sql<PageRow>`
           select f.rid, s.unit_id, s.producer, f.score as k
           from (select rid, score from (select rowid as rid, ${score} as score from unit_fts
-              where unit_fts match ${match}) x
+              where unit_fts match ${this.ftsMatch(input.terms, [])}
+                and +rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})) x
             where ${cursor ? sql`(score, rid) > (${cursor.k}, ${cursor.r})` : sql`1 = 1`}
             order by score, rid limit ${limit + 1} offset ${cursor ? 0 : input.offset}) f
           join unit_search s on s.rid = f.rid

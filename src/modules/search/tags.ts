@@ -95,3 +95,124 @@ export function dateTags(from: string | undefined, to: string | undefined): stri
   for (let c = Math.floor(a / 100); c <= Math.floor(b / 100); c++) out.push(tag.century(c))
   return out
 }
+
+// ── lifecycle tags (rules module's unit_lifecycle, read at index time) ─────────────────────────────
+// Final action `qf<hex>` (`qfnone`: none or no row); communicability status `qcs<hex>` (`qcsnone`: no
+// row) and `communicable_from` as century / decade / year / month / day (`qcc19 qcd198 qcy1987
+// qcm198703 qcx19870312`); the appraisal end likewise (`qac… qax…`, `qanone`). A date that is not
+// YYYY-MM-DD gets `qcbad` / `qabad` only (no range ever matches it; the rules module writes ISO dates).
+// A range is covered exactly by the fewest such tokens, so these tags replace the SQL predicates — but
+// only while no unit of the tenant is stale (unit_search_stale: lifecycle rewritten since indexing).
+
+export interface LifeSource {
+  readonly finalAction: string | null
+  readonly communicability: string | null
+  readonly communicableFrom: string | null
+  readonly appraisalEnd: string | null
+}
+
+export const lifeTag = {
+  finalAction: (a: string | null) => (a === null ? 'qfnone' : `qf${hex(a)}`),
+  status: (s: string | null) => (s === null ? 'qcsnone' : `qcs${hex(s)}`),
+}
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})$/
+const p2 = (n: number) => String(n).padStart(2, '0')
+const p4 = (n: number) => String(n).padStart(4, '0')
+const lastDay = (y: number, m: number) => new Date(Date.UTC(y, m, 0)).getUTCDate()
+
+function dateTokens(p: string, d: string | null): string[] {
+  if (d === null) return [`${p}none`]
+  const m = ISO.exec(d)
+  if (!m) return [`${p}bad`]
+  const [y, mo, dd] = [Number(m[1]), Number(m[2]), Number(m[3])]
+  return [
+    `${p}c${Math.floor(y / 100)}`,
+    `${p}d${Math.floor(y / 10)}`,
+    `${p}y${y}`,
+    `${p}m${p4(y)}${p2(mo)}`,
+    `${p}x${p4(y)}${p2(mo)}${p2(dd)}`,
+  ]
+}
+
+/** Lifecycle tokens of a unit (`life` undefined: no unit_lifecycle row). */
+export function lifeTagsOf(life: LifeSource | undefined): string {
+  if (!life) return [lifeTag.finalAction(null), lifeTag.status(null), 'qanone'].join(' ')
+  return [
+    lifeTag.finalAction(life.finalAction),
+    lifeTag.status(life.communicability),
+    ...(life.communicability === 'date' ? dateTokens('qc', life.communicableFrom) : []),
+    ...dateTokens('qa', life.appraisalEnd),
+  ].join(' ')
+}
+
+function yearsCover(p: string, lo: number, hi: number, out: string[]): void {
+  let y = lo
+  while (y <= hi) {
+    if (y % 100 === 0 && y + 99 <= hi) {
+      out.push(`${p}c${y / 100}`)
+      y += 100
+    } else if (y % 10 === 0 && y + 9 <= hi) {
+      out.push(`${p}d${y / 10}`)
+      y += 10
+    } else {
+      out.push(`${p}y${y}`)
+      y++
+    }
+  }
+}
+
+function monthPart(p: string, y: number, m: number, d1: number, d2: number, out: string[]): void {
+  if (d1 === 1 && d2 === lastDay(y, m)) out.push(`${p}m${p4(y)}${p2(m)}`)
+  else for (let d = d1; d <= d2; d++) out.push(`${p}x${p4(y)}${p2(m)}${p2(d)}`)
+}
+
+function yearPart(p: string, y: number, m1: number, d1: number, m2: number, d2: number, out: string[]): void {
+  if (m1 === 1 && d1 === 1 && m2 === 12 && d2 === 31) {
+    out.push(`${p}y${y}`)
+    return
+  }
+  if (m1 === m2) {
+    monthPart(p, y, m1, d1, d2, out)
+    return
+  }
+  monthPart(p, y, m1, d1, lastDay(y, m1), out)
+  for (let m = m1 + 1; m < m2; m++) out.push(`${p}m${p4(y)}${p2(m)}`)
+  monthPart(p, y, m2, 1, d2, out)
+}
+
+/** The fewest tokens covering exactly the days lo..hi (ISO, inclusive). */
+export function dayCover(p: string, lo: string, hi: string): string[] {
+  const a = ISO.exec(lo)
+  const b = ISO.exec(hi)
+  const out: string[] = []
+  if (!a || !b || lo > hi) return out
+  const [ly, lm, ld] = [Number(a[1]), Number(a[2]), Number(a[3])]
+  const [hy, hm, hd] = [Number(b[1]), Number(b[2]), Number(b[3])]
+  if (ly === hy) {
+    yearPart(p, ly, lm, ld, hm, hd, out)
+    return out
+  }
+  let y0 = ly
+  let y1 = hy
+  if (lm !== 1 || ld !== 1) {
+    yearPart(p, ly, lm, ld, 12, 31, out)
+    y0 = ly + 1
+  }
+  if (hm !== 12 || hd !== 31) {
+    yearPart(p, hy, 1, 1, hm, hd, out)
+    y1 = hy - 1
+  }
+  yearsCover(p, y0, y1, out)
+  return out
+}
+
+/** Tags of exactly the units whose appraisal end is in [from, to]. */
+export function appraisalTags(from: string | undefined, to: string | undefined): string[] {
+  return dayCover('qa', from ?? '0000-01-01', to ?? '9999-12-31')
+}
+
+/** Tags of exactly the units communicable on `at`: immediate, or a date up to `at`. */
+export function communicableTags(at: string): string[] {
+  return [lifeTag.status('immediate'), ...dayCover('qc', '0000-01-01', at)]
+}

@@ -348,6 +348,7 @@ export interface CatalogSchema {
   unit_search_format: UnitSearchFormatTable
   // search module: children pages (migration 2026-12-01T10-00_search2)
   unit_search_child: UnitSearchChildTable
+  unit_search_stale: UnitSearchStaleTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -851,4 +852,10 @@ export interface UnitSearchChildTable {
   parent_id: string
   title_key: string
   rid: number
+}
+
+/** SQLite: an indexed unit whose lifecycle row was rewritten since (filled by triggers on unit_lifecycle). */
+export interface UnitSearchStaleTable {
+  rid: number
+  tenant_id: string
 }

@@ -1,13 +1,16 @@
 import { sql, type Kysely, type Migration } from 'kysely'
 import type { DialectName } from '../create-db.js'
 import { bodyOf, indexText } from '../../../modules/search/text.js'
-import { tagsOf } from '../../../modules/search/tags.js'
+import { lifeTagsOf, tagsOf } from '../../../modules/search/tags.js'
 
 // Search at a million units (search module, docs/search.md §1 and §7):
 // - SQLite: the FTS5 table `unit_fts` gains a third column `tags` (filter values as tokens, so that FTS5
 //   intersects them with the words). A contentless FTS5 table cannot be altered nor read back, so it is
 //   recreated and refilled here from `unit_search` and `archive_unit` (the index is derived data; the
 //   refill uses the search module's own folding and tag functions so that it matches the queries).
+//   The tags include lifecycle values (final action, communicability, appraisal end): triggers on
+//   `unit_lifecycle` list in `unit_search_stale` the indexed units whose lifecycle was rewritten since,
+//   and lifecycle tags are not used for a tenant that has stale units.
 // - Both: `unit_search_child` (parent, child's title key, child's rid): children pages read the next
 //   page straight from its index, in title order, whatever the number of children.
 export const search2 = (d: DialectName): Migration => ({
@@ -32,6 +35,31 @@ export const search2 = (d: DialectName): Migration => ({
       join unit_search s on s.unit_id = p.unit_id and s.tenant_id = p.tenant_id`.execute(db)
     if (d !== 'sqlite') return
 
+    await db.schema
+      .createTable('unit_search_stale')
+      .addColumn('rid', 'integer', (c) => c.primaryKey().references('unit_search.rid').onDelete('cascade'))
+      .addColumn('tenant_id', 'text', (c) => c.notNull())
+      .execute()
+    await db.schema
+      .createIndex('unit_search_stale_tenant')
+      .on('unit_search_stale')
+      .column('tenant_id')
+      .execute()
+    for (const [ev, row] of [
+      ['insert', 'new'],
+      ['update', 'new'],
+      ['delete', 'old'],
+    ] as const) {
+      await sql
+        .raw(
+          `create trigger unit_lifecycle_search_stale_${ev} after ${ev} on unit_lifecycle begin
+          insert or ignore into unit_search_stale (rid, tenant_id)
+            select rid, tenant_id from unit_search where unit_id = ${row}.unit_id;
+        end`,
+        )
+        .execute(db)
+    }
+
     await sql`drop table unit_fts`.execute(db)
     await sql`create virtual table unit_fts using fts5(title, body, tags, content='', contentless_delete=1,
       tokenize='unicode61 remove_diacritics 2')`.execute(db)
@@ -49,9 +77,16 @@ export const search2 = (d: DialectName): Migration => ({
         formats: string
         title: string
         content: string | null
+        l_unit: string | null
+        final_action: string | null
+        communicability: string | null
+        communicable_from: string | null
+        appraisal_end_date: string | null
       }>`select s.rid, s.tenant_id, s.producer, s.level, s.start_date, s.end_date, s.has_digital,
-          s.has_physical, s.formats, u.title, u.content
+          s.has_physical, s.formats, u.title, u.content, l.unit_id as l_unit, l.final_action,
+          l.communicability, l.communicable_from, l.appraisal_end_date
         from unit_search s join archive_unit u on u.id = s.unit_id
+        left join unit_lifecycle l on l.unit_id = s.unit_id
         where s.rid > ${after} order by s.rid limit 500`.execute(db)
       if (rows.rows.length === 0) break
       const values = rows.rows.map((r) => {
@@ -71,7 +106,17 @@ export const search2 = (d: DialectName): Migration => ({
           hasPhysical: Number(r.has_physical) === 1,
           formats: r.formats === '' ? [] : r.formats.split(','),
         })
-        return sql`(${r.rid}, ${indexText(r.title)}, ${indexText(bodyOf(r.title, content))}, ${tags})`
+        const life = lifeTagsOf(
+          r.l_unit === null
+            ? undefined
+            : {
+                finalAction: r.final_action,
+                communicability: r.communicability,
+                communicableFrom: r.communicable_from,
+                appraisalEnd: r.appraisal_end_date,
+              },
+        )
+        return sql`(${r.rid}, ${indexText(r.title)}, ${indexText(bodyOf(r.title, content))}, ${`${tags} ${life}`})`
       })
       await sql`insert into unit_fts (rowid, title, body, tags) values ${sql.join(values)}`.execute(db)
       after = Number(rows.rows[rows.rows.length - 1]!.rid)
