@@ -61,7 +61,7 @@ export interface SearchDeps {
 
 const FACET_TOP = 50
 /** Facets of a larger matching set are counted over its first FACET_CAP units (and said so). */
-export const FACET_CAP = 20_000
+export const FACET_CAP = 10_000
 /** A matching set up to this size is read in one pass (page, total and facets together). */
 const SMALL_SET = 5000
 
@@ -743,8 +743,9 @@ export class SearchService {
       // A text query answered by the index alone: its exact count first (FTS5 only, no join). Small
       // sets are read in one pass (page, total and facets together); larger ones get a page query and
       // facets counted over their first FACET_CAP units.
-      if (bare && match !== undefined) total = await count()
-      if (total === undefined || total <= this.onePass) {
+      // the count first (FTS5 alone when bare): a large set skips the one pass that would fail
+      total = await count()
+      if (total <= this.onePass) {
         const all = await sql<PageRow & FacetRow>`
           select s.rid, s.unit_id, s.producer, s.lv, s.fa, s.hd, s.hp, s.fm, s.cm, ${key} as k
           from (select ${ridCol} as rid, s.unit_id, s.producer, s.level as lv, l.final_action as fa,

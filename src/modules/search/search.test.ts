@@ -8,6 +8,8 @@ import { writeSipZip } from '../../../test/helpers/sip.js'
 import { initInstance } from '../../main/instance.js'
 import { buildHttpApp } from '../../http/app.js'
 import { toJson } from '../../platform/db/create-db.js'
+import { search2 } from '../../platform/db/migrations/2026-12-01T10-00_search2.js'
+import { sql } from 'kysely'
 import { isAppError } from '../../platform/errors.js'
 import { SYSTEM_PRINCIPAL } from '../tenancy/index.js'
 import type { Container } from '../../main/container.js'
@@ -586,6 +588,29 @@ for (const dialect of testDialects()) {
       }
       const small = await capped.search('ph', parseSearchParams({ q: 'remparts' }))
       assert.deepEqual([small.facetsApproximate, small.facetsCountedOver], [false, 1])
+    })
+
+    it('rebuilds the index of existing units in the search2 migration (same answers)', async () => {
+      if (dialect !== 'sqlite') return
+      const queries: [Record<string, string>, string][] = [
+        [{ q: 'commun', finalAction: 'Keep' }, 'tg'],
+        [{ q: 'commun', communicable: 'yes', level: 'Item' }, 'tg'],
+        [{ q: 'commun', date: '1900..1950', kind: 'digital' }, 'tg'],
+        [{ q: 'plan', sort: 'title' }, 'ph'],
+        [{ q: 'deliberation' }, 'default'],
+        [{ parent: ids.R! }, 'default'],
+      ]
+      const before = await Promise.all(queries.map(([p, t]) => search(p, t)))
+      const k = c.db.kysely
+      for (const ev of ['insert', 'update', 'delete']) {
+        await sql.raw(`drop trigger unit_lifecycle_search_stale_${ev}`).execute(k)
+      }
+      await sql`drop table unit_search_stale`.execute(k)
+      await sql`drop table unit_search_child`.execute(k)
+      await search2('sqlite').up(k)
+      const after = await Promise.all(queries.map(([p, t]) => search(p, t)))
+      assert.deepEqual(after, before)
+      assert.ok(before.every((r) => r.total > 0))
     })
 
     it('keeps the INTERFACES §3 shape and ranks title hits first', async () => {
