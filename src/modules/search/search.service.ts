@@ -226,7 +226,14 @@ export class SearchService {
         chunk.map((r) => r.unitId),
       )
       const prepared = chunk.map((r) => ({ r, body: bodyOf(r.title, r.content) }))
+      const life = this.pg
+        ? new Map<string, LifeSource>()
+        : await this.lifeOf(
+            trx,
+            chunk.map((r) => r.unitId),
+          )
       const values = prepared.map(({ r, body }) => {
+        const l = life.get(r.unitId)
         const base = [
           r.unitId,
           r.tenantId,
@@ -249,21 +256,23 @@ export class SearchService {
           base.push(
             sql`setweight(to_tsvector('saeh_fr'::regconfig, ${t}), 'A') || setweight(to_tsvector('saeh_fr'::regconfig, ${b}), 'B')`,
           )
+        } else {
+          base.push(
+            ...[l?.finalAction, l?.communicability, l?.communicableFrom, l?.appraisalEnd].map(
+              (v) => sql`${v ?? null}`,
+            ),
+          )
         }
         return sql`(${sql.join(base)})`
       })
       const cols = sql.raw(
         'unit_id, tenant_id, title_key, level, producer, start_date, end_date, sort_date, operation_id, ' +
-          `has_digital, has_physical, is_root, formats, created_at${this.pg ? ', tsv' : ''}`,
+          `has_digital, has_physical, is_root, formats, created_at${this.pg ? ', tsv' : ', life_fa, life_comm, life_from, life_ae'}`,
       )
       const inserted = await sql<{ rid: number; unit_id: string }>`insert into unit_search (${cols})
         values ${sql.join(values)} returning rid, unit_id`.execute(trx)
       const ridOf = new Map(inserted.rows.map((x) => [x.unit_id, Number(x.rid)]))
       if (!this.pg) {
-        const life = await this.lifeOf(
-          trx,
-          chunk.map((r) => r.unitId),
-        )
         const fts = prepared.map(({ r, body }) => {
           const tags = `${tagsOf(r)} ${lifeTagsOf(life.get(r.unitId))}`
           return sql`(${ridOf.get(r.unitId)!}, ${indexText(r.title)}, ${indexText(body)}, ${tags})`

@@ -457,6 +457,17 @@ for (const dialect of testDialects()) {
       await check()
       await c.db.kysely.transaction().execute((trx) => c.search.reindexStale(trx, 'tg'))
       assert.equal(await staleRows(), 0)
+      // a recompute writes the rows back (delete, insert): unchanged values leave the unit fresh
+      await c.db.kysely.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('unit_lifecycle')
+          .selectAll()
+          .where('unit_id', '=', ids.T2!)
+          .executeTakeFirstOrThrow()
+        await trx.deleteFrom('unit_lifecycle').where('unit_id', '=', ids.T2!).execute()
+        await trx.insertInto('unit_lifecycle').values(row).execute()
+      })
+      assert.equal(await staleRows(), 0)
       assert.deepEqual(await found({ q: 'commun', finalAction: 'Keep' }, 'tg'), [
         'T0',
         'T1',
@@ -610,6 +621,9 @@ for (const dialect of testDialects()) {
       }
       await sql`drop table unit_search_stale`.execute(k)
       await sql`drop table unit_search_child`.execute(k)
+      for (const col of ['life_fa', 'life_comm', 'life_from', 'life_ae']) {
+        await sql.raw(`alter table unit_search drop column ${col}`).execute(k)
+      }
       await search2('sqlite').up(k)
       const after = await Promise.all(queries.map(([p, t]) => search(p, t)))
       assert.deepEqual(after, before)
@@ -869,6 +883,24 @@ for (const dialect of testDialects()) {
       assert.equal(byOp.total, 2)
       // the ingest's rules are materialised and filterable
       assert.equal((await search({ operation: r.operationId, finalAction: 'Keep' })).total, 2)
+      // through the lifecycle tags too: an ingest leaves no stale unit (rules first, then the index)
+      assert.equal((await search({ q: 'seances deliberation*', finalAction: 'Keep' })).total, 0)
+      const lifeFilters: Record<string, string>[] = [
+        { finalAction: 'Keep' },
+        { communicable: 'yes' },
+        { communicable: 'no' },
+      ]
+      for (const f of lifeFilters) {
+        const bySql = (await search({ operation: r.operationId, ...f })).total
+        assert.equal((await search({ q: 'communautaire OR deliberation*', ...f })).total, 0)
+        const hit = new Set<string>()
+        for (const q of ['seances', 'ecoles'])
+          for (const u of (await search({ q, operation: r.operationId, ...f })).results) hit.add(u.id)
+        assert.equal(hit.size, bySql, JSON.stringify(f))
+      }
+      if (dialect === 'sqlite') {
+        assert.equal((await c.db.kysely.selectFrom('unit_search_stale').select('rid').execute()).length, 0)
+      }
       assert.equal((await search({ q: 'seances' }, 'other')).total, 0)
     })
 

@@ -854,7 +854,11 @@ export interface UnitSearchChildTable {
   rid: number
 }
 
-/** SQLite: an indexed unit whose lifecycle row was rewritten since (filled by triggers on unit_lifecycle). */
+/**
+ * SQLite: an indexed unit whose lifecycle row differs from the values indexed with it (filled by triggers
+ * on unit_lifecycle, which compare with the SQLite-only columns unit_search.life_fa, life_comm, life_from,
+ * life_ae, written by raw SQL in the search module and left out of UnitSearchTable).
+ */
 export interface UnitSearchStaleTable {
   rid: number
   tenant_id: string

@@ -8,9 +8,9 @@ import { lifeTagsOf, tagsOf } from '../../../modules/search/tags.js'
 //   intersects them with the words). A contentless FTS5 table cannot be altered nor read back, so it is
 //   recreated and refilled here from `unit_search` and `archive_unit` (the index is derived data; the
 //   refill uses the search module's own folding and tag functions so that it matches the queries).
-//   The tags include lifecycle values (final action, communicability, appraisal end): triggers on
-//   `unit_lifecycle` list in `unit_search_stale` the indexed units whose lifecycle was rewritten since,
-//   and lifecycle tags are not used for a tenant that has stale units.
+//   The tags include lifecycle values (final action, communicability, appraisal end), also kept in
+//   `unit_search.life_*`: triggers on `unit_lifecycle` list in `unit_search_stale` the indexed units
+//   whose lifecycle differs from them, and lifecycle tags are not used for a tenant with stale units.
 // - Both: `unit_search_child` (parent, child's title key, child's rid): children pages read the next
 //   page straight from its index, in title order, whatever the number of children.
 export const search2 = (d: DialectName): Migration => ({
@@ -45,20 +45,41 @@ export const search2 = (d: DialectName): Migration => ({
       .on('unit_search_stale')
       .column('tenant_id')
       .execute()
-    for (const [ev, row] of [
-      ['insert', 'new'],
-      ['update', 'new'],
-      ['delete', 'old'],
-    ] as const) {
+    // the lifecycle values the tags were made from (null communicability: no row)
+    for (const c of ['life_fa', 'life_comm', 'life_from', 'life_ae']) {
+      await sql.raw(`alter table unit_search add column ${c} text`).execute(db)
+    }
+    await sql`update unit_search set
+        life_fa = (select final_action from unit_lifecycle l where l.unit_id = unit_search.unit_id),
+        life_comm = (select communicability from unit_lifecycle l where l.unit_id = unit_search.unit_id),
+        life_from = (select communicable_from from unit_lifecycle l where l.unit_id = unit_search.unit_id),
+        life_ae = (select appraisal_end_date from unit_lifecycle l where l.unit_id = unit_search.unit_id)`.execute(
+      db,
+    )
+    // a row written with other values than those indexed makes the unit stale; written back with the
+    // same values (a recompute deletes and inserts), it is not stale any more
+    const same = (r: string) =>
+      `life_fa is ${r}.final_action and life_comm is ${r}.communicability and life_from is ${r}.communicable_from and life_ae is ${r}.appraisal_end_date`
+    for (const ev of ['insert', 'update'] as const) {
       await sql
         .raw(
           `create trigger unit_lifecycle_search_stale_${ev} after ${ev} on unit_lifecycle begin
           insert or ignore into unit_search_stale (rid, tenant_id)
-            select rid, tenant_id from unit_search where unit_id = ${row}.unit_id;
+            select rid, tenant_id from unit_search where unit_id = new.unit_id and not (${same('new')});
+          delete from unit_search_stale where rid in
+            (select rid from unit_search where unit_id = new.unit_id and ${same('new')});
         end`,
         )
         .execute(db)
     }
+    await sql
+      .raw(
+        `create trigger unit_lifecycle_search_stale_delete after delete on unit_lifecycle begin
+        insert or ignore into unit_search_stale (rid, tenant_id)
+          select rid, tenant_id from unit_search where unit_id = old.unit_id;
+      end`,
+      )
+      .execute(db)
 
     await sql`drop table unit_fts`.execute(db)
     await sql`create virtual table unit_fts using fts5(title, body, tags, content='', contentless_delete=1,
