@@ -434,6 +434,7 @@ async function flush(): Promise<void> {
       hasPhysical: u.objects.some((o) => o.kind === 'physical'),
       formats: u.objects.map((o) => o.puid).filter((p): p is string => p !== null),
       isRoot: u.parent === null,
+      parentIds: u.parent ? [u.parent] : [],
     }))
     await c.search.indexRows(trx, sources)
     indexMs += Date.now() - ti
@@ -513,6 +514,7 @@ const FILTERS: Record<string, string>[] = [
 ]
 const times: number[] = []
 const totals: number[] = []
+const byPair = FILTERS.map(() => ({ ms: [] as number[], hits: [] as number[] }))
 const rows: string[] = []
 for (let i = 0; i < QUERIES + 5; i++) {
   const params = { q: TEXTS[i % TEXTS.length]!, ...FILTERS[i % FILTERS.length]!, limit: '50' }
@@ -520,6 +522,8 @@ for (let i = 0; i < QUERIES + 5; i++) {
   if (i >= 5) {
     times.push(ms)
     totals.push(r.total)
+    byPair[i % FILTERS.length]!.ms.push(ms)
+    byPair[i % FILTERS.length]!.hits.push(r.total)
   }
   if (i < 3 || ms > 1000) console.log(`  ${JSON.stringify(params)} → ${r.total} in ${fmt(ms)}`)
 }
@@ -540,6 +544,11 @@ for (let i = 0; i < 40; i++) {
 rows.push(
   `| full text + 2 filters + facets (${times.length} queries, median ${pct(totals, 50)} hits) | ${fmt(pct(times, 50))} | ${fmt(pct(times, 95))} | ${fmt(Math.max(...times))} | bare text count p50 ${fmt(pct(base, 50))} (×${(pct(times, 50) / pct(base, 50)).toFixed(1)}) |`,
 )
+for (const [j, p] of byPair.entries()) {
+  rows.push(
+    `| — with ${Object.keys(FILTERS[j]!).join(' + ')} (${p.ms.length} queries, median ${pct(p.hits, 50)} hits, max ${Math.max(...p.hits)}) | ${fmt(pct(p.ms, 50))} | ${fmt(pct(p.ms, 95))} | ${fmt(Math.max(...p.ms))} | |`,
+  )
+}
 // text alone, facets on big matching sets
 const big: number[] = []
 for (const q of ['conseil', 'municipal', 'delib*']) {

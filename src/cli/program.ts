@@ -382,6 +382,11 @@ export function buildProgram(): Command {
     .option('--operation <id>', 'unités d’une entrée')
     .option('--parent <id>', 'enfants directs de cette unité')
     .option('--branch <id>', 'descendants de cette unité')
+    .option(
+      '--location <id>',
+      'unités dont un objet est dans une boîte rangée à cet emplacement (id ou chemin) ou dessous',
+    )
+    .option('--box <id>', 'unités dont un objet est dans cette boîte (id ou code-barres)')
     .option('--sort <sort>', 'relevance, title, -title, date, -date, created, -created')
     .option('--limit <n>', 'résultats par page (au plus 200)')
     .option('--cursor <cursor>', 'page suivante (nextCursor)')
@@ -407,6 +412,8 @@ export function buildProgram(): Command {
           operation: 'operation',
           parent: 'parent',
           branch: 'branch',
+          location: 'location',
+          box: 'box',
           sort: 'sort',
           limit: 'limit',
           cursor: 'cursor',

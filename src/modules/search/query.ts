@@ -74,6 +74,8 @@ export const FILTER_FIELDS = [
   'operation',
   'parent',
   'branch',
+  'location',
+  'box',
 ] as const
 type FilterField = (typeof FILTER_FIELDS)[number]
 const PARAMS = ['q', 'sort', 'limit', 'cursor', 'facets', 'offset'] as const
@@ -263,6 +265,8 @@ function list(field: string, raw: string, check?: (v: string) => boolean, hint?:
 }
 
 const ID_RE = /^[\w.:-]{1,200}$/
+/** A location id or path (`codes/joined/by/slashes`), a box id or barcode. */
+const PLACE_RE = /^[\p{L}\p{N}_.:/ -]{1,200}$/u
 
 function filterValue(f: FilterField, raw: string): SearchFilters {
   switch (f) {
@@ -304,6 +308,11 @@ function filterValue(f: FilterField, raw: string): SearchFilters {
     case 'parent':
     case 'branch':
       if (!ID_RE.test(raw)) throw SearchErrors.badValue(f, raw, 'identifiant invalide')
+      return { [f]: raw }
+    case 'location':
+    case 'box':
+      if (!PLACE_RE.test(raw))
+        throw SearchErrors.badValue(f, raw, 'identifiant, chemin ou code-barres invalide')
       return { [f]: raw }
   }
 }

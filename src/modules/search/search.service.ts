@@ -4,7 +4,17 @@ import { AppError } from '../../platform/errors.js'
 import type { Clock } from '../../platform/clock.js'
 import { fromJson, type Db, type Executor } from '../../platform/db/create-db.js'
 import type { UnitSummary } from '../catalog/index.js'
-import { fold, indexText, stringsOf, titleKey } from './text.js'
+import { bodyOf, fold, indexText, titleKey } from './text.js'
+import {
+  appraisalTags,
+  communicableTags,
+  dateTags,
+  lifeTag,
+  lifeTagsOf,
+  tag,
+  tagsOf,
+  type LifeSource,
+} from './tags.js'
 import { SearchErrors, MAX_PAGE, DEFAULT_PAGE } from './query.js'
 import type {
   AncestorEntry,
@@ -35,6 +45,8 @@ export interface IndexSource {
   readonly hasPhysical: boolean
   readonly formats: readonly string[]
   readonly isRoot: boolean
+  /** The unit's parents (`unit_parent`): its rows in the children index. */
+  readonly parentIds: readonly string[]
 }
 
 export interface SearchDeps {
@@ -43,10 +55,13 @@ export interface SearchDeps {
   readonly catalog: { summaries(tenantId: string, ids: readonly string[]): Promise<UnitSummary[]> }
   /** Largest matching set read in one pass (default SMALL_SET); tests lower it to cover both paths. */
   readonly onePassLimit?: number
+  /** Facets of a larger matching set are counted over its first `facetCap` units (default FACET_CAP). */
+  readonly facetCap?: number
 }
 
-const MAX_BODY = 200_000
 const FACET_TOP = 50
+/** Facets of a larger matching set are counted over its first FACET_CAP units (and said so). */
+export const FACET_CAP = 10_000
 /** A matching set up to this size is read in one pass (page, total and facets together). */
 const SMALL_SET = 5000
 
@@ -142,16 +157,15 @@ export class SearchService {
       // rids follow the order given (ingest: manifest order), the tie-breaker of every sort
       const pos = new Map(ids.map((id, k) => [id, k]))
       units.sort((a, b) => pos.get(a.id)! - pos.get(b.id)!)
-      const withParent = new Set(
-        (
-          await trx
-            .selectFrom('unit_parent')
-            .select('unit_id')
-            .where('tenant_id', '=', tenantId)
-            .where('unit_id', 'in', ids)
-            .execute()
-        ).map((r) => r.unit_id),
-      )
+      const parentsOf = new Map<string, string[]>()
+      for (const r of await trx
+        .selectFrom('unit_parent')
+        .select(['unit_id', 'parent_id'])
+        .where('tenant_id', '=', tenantId)
+        .where('unit_id', 'in', ids)
+        .execute()) {
+        parentsOf.set(r.unit_id, [...(parentsOf.get(r.unit_id) ?? []), r.parent_id])
+      }
       const groups = [...new Set(units.map((u) => u.object_group_id).filter((g): g is string => g !== null))]
       const objs =
         groups.length === 0
@@ -182,7 +196,8 @@ export class SearchService {
             hasDigital: os.some((o) => o.kind === 'binary'),
             hasPhysical: os.some((o) => o.kind === 'physical'),
             formats: [...new Set(os.map((o) => o.format_puid).filter((p): p is string => !!p))],
-            isRoot: !withParent.has(u.id),
+            isRoot: !parentsOf.has(u.id),
+            parentIds: parentsOf.get(u.id) ?? [],
           }
         }),
       )
@@ -210,14 +225,15 @@ export class SearchService {
         trx,
         chunk.map((r) => r.unitId),
       )
-      const prepared = chunk.map((r) => {
-        const body = stringsOf(r.content)
-          .filter((s) => s !== r.title)
-          .join(' \n')
-          .slice(0, MAX_BODY)
-        return { r, body }
-      })
+      const prepared = chunk.map((r) => ({ r, body: bodyOf(r.title, r.content) }))
+      const life = this.pg
+        ? new Map<string, LifeSource>()
+        : await this.lifeOf(
+            trx,
+            chunk.map((r) => r.unitId),
+          )
       const values = prepared.map(({ r, body }) => {
+        const l = life.get(r.unitId)
         const base = [
           r.unitId,
           r.tenantId,
@@ -240,21 +256,42 @@ export class SearchService {
           base.push(
             sql`setweight(to_tsvector('saeh_fr'::regconfig, ${t}), 'A') || setweight(to_tsvector('saeh_fr'::regconfig, ${b}), 'B')`,
           )
+        } else {
+          base.push(
+            ...[l?.finalAction, l?.communicability, l?.communicableFrom, l?.appraisalEnd].map(
+              (v) => sql`${v ?? null}`,
+            ),
+          )
         }
         return sql`(${sql.join(base)})`
       })
       const cols = sql.raw(
         'unit_id, tenant_id, title_key, level, producer, start_date, end_date, sort_date, operation_id, ' +
-          `has_digital, has_physical, is_root, formats, created_at${this.pg ? ', tsv' : ''}`,
+          `has_digital, has_physical, is_root, formats, created_at${this.pg ? ', tsv' : ', life_fa, life_comm, life_from, life_ae'}`,
       )
       const inserted = await sql<{ rid: number; unit_id: string }>`insert into unit_search (${cols})
         values ${sql.join(values)} returning rid, unit_id`.execute(trx)
       const ridOf = new Map(inserted.rows.map((x) => [x.unit_id, Number(x.rid)]))
       if (!this.pg) {
-        const fts = prepared.map(
-          ({ r, body }) => sql`(${ridOf.get(r.unitId)!}, ${indexText(r.title)}, ${indexText(body)})`,
-        )
-        await sql`insert into unit_fts (rowid, title, body) values ${sql.join(fts)}`.execute(trx)
+        const fts = prepared.map(({ r, body }) => {
+          const tags = `${tagsOf(r)} ${lifeTagsOf(life.get(r.unitId))}`
+          return sql`(${ridOf.get(r.unitId)!}, ${indexText(r.title)}, ${indexText(body)}, ${tags})`
+        })
+        await sql`insert into unit_fts (rowid, title, body, tags) values ${sql.join(fts)}`.execute(trx)
+      }
+      const links = prepared.flatMap(({ r }) =>
+        [...new Set(r.parentIds)].map((p) => ({
+          tenant_id: r.tenantId,
+          parent_id: p,
+          title_key: titleKey(r.title),
+          rid: ridOf.get(r.unitId)!,
+        })),
+      )
+      for (let j = 0; j < links.length; j += 500) {
+        await trx
+          .insertInto('unit_search_child')
+          .values(links.slice(j, j + 500))
+          .execute()
       }
       const fmts = prepared.flatMap(({ r }) =>
         r.formats.map((p) => ({ tenant_id: r.tenantId, rid: ridOf.get(r.unitId)!, puid: p })),
@@ -264,6 +301,46 @@ export class SearchService {
     return rows.length
   }
 
+  /** The units' lifecycle rows (rules module), for their lifecycle tags. */
+  private async lifeOf(trx: Executor, unitIds: readonly string[]): Promise<Map<string, LifeSource>> {
+    const rows = await trx
+      .selectFrom('unit_lifecycle')
+      .select(['unit_id', 'final_action', 'communicability', 'communicable_from', 'appraisal_end_date'])
+      .where('unit_id', 'in', unitIds)
+      .execute()
+    return new Map(
+      rows.map((l) => [
+        l.unit_id,
+        {
+          finalAction: l.final_action,
+          communicability: l.communicability,
+          communicableFrom: l.communicable_from,
+          appraisalEnd: l.appraisal_end_date,
+        },
+      ]),
+    )
+  }
+
+  /**
+   * Reindexes up to `max` units of the tenant whose lifecycle was rewritten since they were indexed
+   * (holds, rules referential changes): until then, lifecycle filters are not pruned by tags.
+   */
+  async reindexStale(trx: Executor, tenantId: string, max = 10_000): Promise<number> {
+    if (this.pg) return 0
+    const ids = await trx
+      .selectFrom('unit_search_stale as t')
+      .innerJoin('unit_search as s', 's.rid', 't.rid')
+      .select('s.unit_id')
+      .where('t.tenant_id', '=', tenantId)
+      .limit(max)
+      .execute()
+    return this.indexUnits(
+      trx,
+      tenantId,
+      ids.map((r) => r.unit_id),
+    )
+  }
+
   /** Removes units from the index (before deleting them, or to reindex). */
   async removeFromIndex(trx: Executor, unitIds: readonly string[]): Promise<void> {
     if (unitIds.length === 0) return
@@ -271,6 +348,8 @@ export class SearchService {
     if (old.length === 0) return
     const rids = old.map((o) => Number(o.rid))
     await trx.deleteFrom('unit_search_format').where('rid', 'in', rids).execute()
+    await trx.deleteFrom('unit_search_child').where('rid', 'in', rids).execute()
+    if (!this.pg) await trx.deleteFrom('unit_search_stale').where('rid', 'in', rids).execute()
     if (!this.pg) await sql`delete from unit_fts where rowid in (${sql.join(rids)})`.execute(trx)
     await trx.deleteFrom('unit_search').where('rid', 'in', rids).execute()
   }
@@ -278,14 +357,79 @@ export class SearchService {
   // ── query building ────────────────────────────────────────────────────────────────────────────
 
   /** SQLite FTS5 expression: every term a quoted string of folded words, so no FTS5 syntax can pass. */
-  private ftsMatch(terms: readonly TextTerm[]): string {
+  private ftsMatch(terms: readonly TextTerm[], tags: readonly (readonly string[])[]): string {
     const q = (t: TextTerm) => {
       const ws = t.words.map((w) => indexText(w)).filter((w) => w !== '')
       return `"${ws.join(' ')}"${t.kind === 'prefix' ? '*' : ''}`
     }
     const pos = terms.filter((t) => !t.negated).map(q)
     const neg = terms.filter((t) => t.negated).map(q)
-    return [`(${pos.join(' AND ')})`, ...neg.map((x) => `NOT ${x}`)].join(' ')
+    const text = `{title body} : (${[`(${pos.join(' AND ')})`, ...neg.map((x) => `NOT ${x}`)].join(' ')})`
+    if (tags.length === 0) return text
+    // each group of tags is ORed, groups are ANDed; tags are [a-z0-9] (tags.ts), quoted all the same
+    const t = tags.map((g) => `(${g.map((x) => `"${x}"`).join(' OR ')})`).join(' AND ')
+    return `(${text}) AND ({tags} : (${t}))`
+  }
+
+  /**
+   * The filters FTS5 answers through the `tags` column (SQLite, text queries): one OR-group of tags per
+   * filter, and the filters whose SQL predicate becomes useless (exact tags).
+   */
+  private async tagGroups(
+    tenantId: string,
+    f: SearchFilters,
+    v: Visibility | undefined,
+  ): Promise<{ groups: string[][]; exact: Set<string> }> {
+    const groups: string[][] = [[tag.tenant(tenantId)]]
+    const exact = new Set<string>()
+    if (f.producer) {
+      groups.push(f.producer.map(tag.producer))
+      exact.add('producer')
+    }
+    if (v?.producers && v.producers.length > 0) {
+      groups.push(v.producers.map(tag.producer))
+      exact.add('visibility.producers')
+    }
+    if (f.level) {
+      groups.push(f.level.map(tag.level))
+      exact.add('level')
+    }
+    if (f.kind) {
+      groups.push([f.kind === 'digital' ? tag.digital : tag.physical])
+      exact.add('kind')
+    }
+    if (f.format) {
+      groups.push(f.format.map(tag.format))
+      exact.add('format')
+    }
+    const d = f.date ? dateTags(f.date.from, f.date.to) : undefined
+    if (d) groups.push(d)
+    // lifecycle tags (exact covers, tags.ts) replace the SQL predicates only while every lifecycle row
+    // of the tenant is as indexed
+    const life: [string, string[]][] = []
+    if (f.finalAction) {
+      life.push(['finalAction', f.finalAction.map((a) => lifeTag.finalAction(a === 'none' ? null : a))])
+    }
+    if (f.appraisalEnd) life.push(['appraisalEnd', appraisalTags(f.appraisalEnd.from, f.appraisalEnd.to)])
+    if (f.communicable?.yes) life.push(['communicable', communicableTags(f.communicable.at ?? this.today())])
+    if (v?.communicableOnly && !v.derogationFor) {
+      life.push(['visibility.communicable', communicableTags(this.today())])
+    }
+    if (life.length > 0) {
+      const stale = await this.k
+        .selectFrom('unit_search_stale')
+        .select('rid')
+        .where('tenant_id', '=', tenantId)
+        .limit(1)
+        .executeTakeFirst()
+      if (!stale) {
+        for (const [name, g] of life) {
+          groups.push(g.length > 0 ? g : ['qnever'])
+          exact.add(name)
+        }
+      }
+    }
+    return { groups, exact }
   }
 
   private async tsQuery(terms: readonly TextTerm[]): Promise<RawBuilder<unknown>> {
@@ -331,10 +475,14 @@ export class SearchService {
       ) select id from d)`
   }
 
-  private visibilityWhere(tenantId: string, v: Visibility | undefined): RawBuilder<unknown>[] {
+  private visibilityWhere(
+    tenantId: string,
+    v: Visibility | undefined,
+    tagged: ReadonlySet<string> = new Set(),
+  ): RawBuilder<unknown>[] {
     const w: RawBuilder<unknown>[] = []
     if (!v) return w
-    if (v.producers) {
+    if (v.producers && !tagged.has('visibility.producers')) {
       w.push(v.producers.length === 0 ? sql`1 = 0` : sql`s.producer in (${sql.join([...v.producers])})`)
     }
     if (v.branchRoots) {
@@ -348,7 +496,7 @@ export class SearchService {
       const ex = [...v.excludedBranchRoots]
       w.push(sql`not (s.unit_id in (${sql.join(ex)}) or s.unit_id in ${this.descendants(tenantId, ex)})`)
     }
-    if (v.communicableOnly) {
+    if (v.communicableOnly && !tagged.has('visibility.communicable')) {
       const d = v.derogationFor
       w.push(
         d
@@ -360,12 +508,19 @@ export class SearchService {
     return w
   }
 
-  private filterWhere(tenantId: string, f: SearchFilters, internal: Internal): RawBuilder<unknown>[] {
+  private filterWhere(
+    tenantId: string,
+    f: SearchFilters,
+    internal: Internal,
+    tagged: ReadonlySet<string> = new Set(),
+  ): RawBuilder<unknown>[] {
     const w: RawBuilder<unknown>[] = []
-    if (f.producer) w.push(sql`s.producer in (${sql.join([...f.producer])})`)
-    if (f.level) w.push(sql`s.level in (${sql.join([...f.level])})`)
+    if (f.producer && !tagged.has('producer')) w.push(sql`s.producer in (${sql.join([...f.producer])})`)
+    if (f.level && !tagged.has('level')) w.push(sql`s.level in (${sql.join([...f.level])})`)
     if (f.operation) w.push(sql`s.operation_id = ${f.operation}`)
-    if (f.kind) w.push(f.kind === 'digital' ? sql`s.has_digital = 1` : sql`s.has_physical = 1`)
+    if (f.kind && !tagged.has('kind')) {
+      w.push(f.kind === 'digital' ? sql`s.has_digital = 1` : sql`s.has_physical = 1`)
+    }
     if (f.date) {
       w.push(
         ...this.rangeOn(
@@ -375,21 +530,21 @@ export class SearchService {
         ),
       )
     }
-    if (f.appraisalEnd) {
+    if (f.appraisalEnd && !tagged.has('appraisalEnd')) {
       w.push(...this.rangeOn(sql`l.appraisal_end_date`, sql`l.appraisal_end_date`, f.appraisalEnd))
     }
-    if (f.finalAction) {
+    if (f.finalAction && !tagged.has('finalAction')) {
       const vals = f.finalAction.filter((x) => x !== 'none')
       const parts: RawBuilder<unknown>[] = []
       if (vals.length > 0) parts.push(sql`l.final_action in (${sql.join(vals)})`)
       if (f.finalAction.includes('none')) parts.push(sql`l.final_action is null`)
       w.push(sql`(${sql.join(parts, sql` or `)})`)
     }
-    if (f.communicable) {
+    if (f.communicable && !tagged.has('communicable')) {
       const c = this.commNow(f.communicable.at ?? this.today())
       w.push(f.communicable.yes ? c : sql`(l.unit_id is null or not ${c})`)
     }
-    if (f.format) {
+    if (f.format && !tagged.has('format')) {
       w.push(sql`s.rid in (select rid from unit_search_format where tenant_id = ${tenantId}
         and puid in (${sql.join([...f.format])}))`)
     }
@@ -398,8 +553,32 @@ export class SearchService {
         and parent_id = ${f.parent})`)
     }
     if (f.branch) w.push(sql`s.unit_id in ${this.descendants(tenantId, [f.branch])}`)
+    if (f.location) {
+      w.push(
+        sql`s.unit_id in ${this.unitsInBoxes(
+          tenantId,
+          sql`b.location_id in (with recursive loc(id) as (
+          select id from location where tenant_id = ${tenantId} and (id = ${f.location} or path = ${f.location})
+          union select c.id from location c join loc on c.parent_id = loc.id where c.tenant_id = ${tenantId}
+        ) select id from loc)`,
+        )}`,
+      )
+    }
+    if (f.box) {
+      w.push(sql`s.unit_id in ${this.unitsInBoxes(tenantId, sql`(b.id = ${f.box} or b.barcode = ${f.box})`)}`)
+    }
     if (internal.root) w.push(sql`s.is_root = 1`)
     return w
+  }
+
+  /** Units whose objects are in the boxes `boxWhere` selects (`b`: box), by the unit link or the object. */
+  private unitsInBoxes(tenantId: string, boxWhere: RawBuilder<unknown>): RawBuilder<unknown> {
+    return sql`(select bc.unit_id from box_content bc join box b on b.id = bc.box_id
+        where bc.tenant_id = ${tenantId} and b.tenant_id = ${tenantId} and bc.unit_id is not null and ${boxWhere}
+      union select u.id from box_content bc join box b on b.id = bc.box_id
+        join data_object o on o.id = bc.object_id and o.tenant_id = ${tenantId}
+        join archive_unit u on u.object_group_id = o.group_id and u.tenant_id = ${tenantId}
+        where bc.tenant_id = ${tenantId} and b.tenant_id = ${tenantId} and bc.unit_id is null and ${boxWhere})`
   }
 
   private sortKey(sort: SearchInput['sort']): { key: RawBuilder<unknown>; desc: boolean } {
@@ -470,10 +649,18 @@ export class SearchService {
     if (input.sort === 'relevance' && !positive)
       throw SearchErrors.badValue('sort', 'relevance', 'texte requis')
 
+    const f = input.filters
     let from: RawBuilder<unknown>
     let drivenBy: 'parent' | 'branch' | undefined
     let score: RawBuilder<unknown> = sql`0`
+    /** SQLite text queries: the MATCH expression (words and tags), alone enough when no residual. */
+    let match: string | undefined
+    let tagged: ReadonlySet<string> = new Set()
+    let ridCol: RawBuilder<unknown> = sql`s.rid`
+    let titleCol: RawBuilder<unknown> = sql`s.title_key`
     const where: RawBuilder<unknown>[] = [sql`s.tenant_id = ${tenantId}`]
+    /** Predicates that only tie the driving table to unit_search (not filters). */
+    let joins = 1
     if (positive) {
       if (this.pg) {
         const q = await this.tsQuery(input.terms)
@@ -481,30 +668,53 @@ export class SearchService {
         where.push(sql`s.tsv @@ ${q}`)
         score = sql`(- ts_rank_cd(s.tsv, ${q}))`
       } else {
+        const t = await this.tagGroups(tenantId, f, visibility)
+        tagged = t.exact
+        match = this.ftsMatch(input.terms, t.groups)
         from = sql`unit_fts join unit_search s on s.rid = unit_fts.rowid`
-        where.push(sql`unit_fts match ${this.ftsMatch(input.terms)}`)
-        score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0)`
+        if (input.sort === 'relevance') {
+          // bm25 computes the weight of every phrase of its MATCH over the whole index: the tags' long
+          // lists would cost more than the query. So it runs on a MATCH of the words alone, and a second
+          // cursor on the same index (words and tags) filters its rows; bm25 is computed for those only.
+          where.push(
+            sql`unit_fts match ${this.ftsMatch(input.terms, [])}`,
+            sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})`,
+          )
+          joins++
+          score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0, 0.0)`
+        } else {
+          where.push(sql`unit_fts match ${match}`)
+        }
       }
-    } else if (input.filters.parent) {
-      // children: driven by the parent's links (CROSS JOIN fixes SQLite's join order), not by a scan
-      // of the sort index filtered by IN
-      from = sql`unit_parent tp cross join unit_search s`
-      where.push(sql`tp.tenant_id = ${tenantId}`, sql`tp.parent_id = ${input.filters.parent}`)
-      where.push(sql`s.unit_id = tp.unit_id`)
+      joins++
+    } else if (f.parent) {
+      // children: read in title order from the children index (parent, title key, rid); CROSS JOIN
+      // fixes SQLite's join order
+      from = sql`unit_search_child tp cross join unit_search s`
+      where.push(sql`tp.tenant_id = ${tenantId}`, sql`tp.parent_id = ${f.parent}`, sql`s.rid = tp.rid`)
+      ridCol = sql`tp.rid`
+      titleCol = sql`tp.title_key`
       drivenBy = 'parent'
-    } else if (input.filters.branch) {
-      from = sql`${this.descendants(tenantId, [input.filters.branch])} tb cross join unit_search s`
+      joins += 3
+    } else if (f.branch) {
+      from = sql`${this.descendants(tenantId, [f.branch])} tb cross join unit_search s`
       where.push(sql`s.unit_id = tb.id`)
       drivenBy = 'branch'
+      joins++
     } else {
       from = sql`unit_search s`
     }
-    const f = input.filters
-    const needLife = !!(f.finalAction || f.appraisalEnd || f.communicable || visibility?.communicableOnly)
+    const needLife =
+      (!!f.finalAction && !tagged.has('finalAction')) ||
+      (!!f.appraisalEnd && !tagged.has('appraisalEnd')) ||
+      (!!f.communicable && !tagged.has('communicable')) ||
+      (!!visibility?.communicableOnly && !tagged.has('visibility.communicable'))
     const withLife = sql`${from} left join unit_lifecycle l on l.unit_id = s.unit_id`
     const filters = drivenBy ? { ...f, [drivenBy]: undefined } : f
-    where.push(...this.filterWhere(tenantId, filters, internal))
-    where.push(...this.visibilityWhere(tenantId, visibility))
+    where.push(...this.filterWhere(tenantId, filters, internal, tagged))
+    where.push(...this.visibilityWhere(tenantId, visibility, tagged))
+    /** No SQL predicate beyond the text index (SQLite) or the children index: counts need no join. */
+    const bare = where.length === joins
     const W = sql.join(where, sql` and `)
     from = needLife ? withLife : from
 
@@ -521,53 +731,90 @@ export class SearchService {
     let pageRows: PageRow[] | undefined
     let total: number | undefined
     let facets: SearchFacets | undefined
-    if (input.facets) {
-      // One pass when the matching set is small: every matching unit, in page order, with its facet
-      // columns; facets, total and the page come from it. A larger set: its first SMALL_SET rows still
-      // give the first page(s), and the facets take one GROUP BY pass.
-      const all = await sql<PageRow & FacetRow>`
-        select s.rid, s.unit_id, s.producer, s.lv, s.fa, s.hd, s.hp, s.fm, s.cm, ${key} as k
-        from (select s.rid, s.unit_id, s.producer, s.level as lv, l.final_action as fa, s.has_digital as hd,
-            s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
-            s.title_key, s.sort_date, s.created_at, ${score} as score
-          from ${withLife} where ${W}) s
-        order by ${key} ${dir}, s.rid ${dir} limit ${this.onePass + 1}`.execute(this.k)
-      const complete = all.rows.length <= this.onePass
-      let start: number | undefined = cursor ? undefined : input.offset
-      if (cursor) {
-        const i = all.rows.findIndex(
-          (r) => Number(r.rid) === cursor.r && (typeof r.k === 'string' ? r.k : Number(r.k)) === cursor.k,
-        )
-        if (i >= 0) start = i + 1
-      }
-      if (start !== undefined && (complete || start + limit + 1 <= all.rows.length)) {
-        pageRows = all.rows.slice(start, start + limit + 1)
-      }
-      if (complete) {
-        total = all.rows.length
-        facets = this.foldFacets(all.rows.map((r) => ({ ...r, p: r.producer, n: 1 }))).facets
+    let countedOver: number | undefined
+
+    const count = async (): Promise<number> => {
+      let c
+      if (bare && match !== undefined) {
+        c = await sql<{
+          n: number
+        }>`select count(*) as n from unit_fts where unit_fts match ${match}`.execute(this.k)
+      } else if (bare && drivenBy === 'parent') {
+        c = await sql<{ n: number }>`select count(*) as n from unit_search_child
+          where tenant_id = ${tenantId} and parent_id = ${f.parent!}`.execute(this.k)
       } else {
-        const r = await this.facets(withLife, W)
-        total = r.total
+        c = await sql<{ n: number }>`select count(*) as n from ${from} where ${W}`.execute(this.k)
+      }
+      return Number(c.rows[0]?.n ?? 0)
+    }
+
+    if (input.facets) {
+      // A text query answered by the index alone: its exact count first (FTS5 only, no join). Small
+      // sets are read in one pass (page, total and facets together); larger ones get a page query and
+      // facets counted over their first FACET_CAP units.
+      // the count first (FTS5 alone when bare): a large set skips the one pass that would fail
+      total = await count()
+      if (total <= this.onePass) {
+        const all = await sql<PageRow & FacetRow>`
+          select s.rid, s.unit_id, s.producer, s.lv, s.fa, s.hd, s.hp, s.fm, s.cm, ${key} as k
+          from (select ${ridCol} as rid, s.unit_id, s.producer, s.level as lv, l.final_action as fa,
+              s.has_digital as hd, s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
+              ${titleCol} as title_key, s.sort_date, s.created_at, ${score} as score
+            from ${withLife} where ${W}) s
+          order by ${key} ${dir}, s.rid ${dir} limit ${this.onePass + 1}`.execute(this.k)
+        const complete = all.rows.length <= this.onePass
+        let start: number | undefined = cursor ? undefined : input.offset
+        if (cursor) {
+          const i = all.rows.findIndex(
+            (r) => Number(r.rid) === cursor.r && (typeof r.k === 'string' ? r.k : Number(r.k)) === cursor.k,
+          )
+          if (i >= 0) start = i + 1
+        }
+        if (start !== undefined && (complete || start + limit + 1 <= all.rows.length)) {
+          pageRows = all.rows.slice(start, start + limit + 1)
+        }
+        if (complete) {
+          total = all.rows.length
+          facets = this.foldFacets(all.rows.map((r) => ({ ...r, p: r.producer, n: 1 }))).facets
+          countedOver = total
+        }
+      }
+      if (!facets) {
+        total ??= await count()
+        const cap = this.deps.facetCap ?? FACET_CAP
+        const r = await this.facets(withLife, W, total > cap ? cap : undefined)
         facets = r.facets
+        countedOver = r.total
       }
     }
     if (!pageRows) {
-      // `score` is computed in the inner select so that the outer order and keyset can name it.
-      const page = await sql<PageRow>`
-        select s.rid, s.unit_id, s.producer, ${key} as k
-        from (select s.rid, s.unit_id, s.producer, s.title_key, s.sort_date, s.created_at, ${score} as score
-          from ${from} where ${W}) s
-        where ${keyset}
-        order by ${key} ${dir}, s.rid ${dir} limit ${limit + 1} offset ${cursor ? 0 : input.offset}`.execute(
-        this.k,
-      )
-      pageRows = page.rows
+      if (bare && match !== undefined && input.sort === 'relevance') {
+        // relevance straight from FTS5 (no join but for the page's units)
+        const page = await sql<PageRow>`
+          select f.rid, s.unit_id, s.producer, f.score as k
+          from (select rid, score from (select rowid as rid, ${score} as score from unit_fts
+              where unit_fts match ${this.ftsMatch(input.terms, [])}
+                and +rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})) x
+            where ${cursor ? sql`(score, rid) > (${cursor.k}, ${cursor.r})` : sql`1 = 1`}
+            order by score, rid limit ${limit + 1} offset ${cursor ? 0 : input.offset}) f
+          join unit_search s on s.rid = f.rid
+          order by f.score, f.rid`.execute(this.k)
+        pageRows = page.rows
+      } else {
+        // `score` is computed in the inner select so that the outer order and keyset can name it.
+        const page = await sql<PageRow>`
+          select s.rid, s.unit_id, s.producer, ${key} as k
+          from (select ${ridCol} as rid, s.unit_id, s.producer, ${titleCol} as title_key, s.sort_date,
+              s.created_at, ${score} as score
+            from ${from} where ${W}) s
+          where ${keyset}
+          order by ${key} ${dir}, s.rid ${dir} limit ${limit + 1} offset ${cursor ? 0 : input.offset}`.execute(
+          this.k,
+        )
+        pageRows = page.rows
+      }
     }
-    if (total === undefined) {
-      const c = await sql<{ n: number }>`select count(*) as n from ${from} where ${W}`.execute(this.k)
-      total = Number(c.rows[0]?.n ?? 0)
-    }
+    total ??= await count()
     const rows = pageRows.slice(0, limit)
     const last = rows[rows.length - 1]
     const nextCursor =
@@ -588,22 +835,32 @@ export class SearchService {
     return {
       total,
       results: summaries.map((u) => ({ ...u, originatingAgency: producerOf.get(u.id) ?? null })),
-      ...(facets ? { facets } : {}),
+      ...(facets
+        ? {
+            facets,
+            facetsApproximate: (countedOver ?? total) < total,
+            facetsCountedOver: countedOver ?? total,
+          }
+        : {}),
       nextCursor,
     }
   }
 
   /**
-   * Facet counts over the whole matching set in one pass: a GROUP BY over the small columns (producer ×
+   * Facet counts over the matching set in one pass: a GROUP BY over the small columns (producer ×
    * level × final action × kind × formats × communicability), folded here into one list per facet.
+   * With `cap`, over the first `cap` matching units only (index order).
    */
   private async facets(
     from: RawBuilder<unknown>,
     W: RawBuilder<unknown>,
+    cap?: number,
   ): Promise<{ total: number; facets: SearchFacets }> {
-    const g = await sql<FacetRow & { p: string | null; n: number }>`select s.producer as p, s.level as lv,
-        l.final_action as fa, s.has_digital as hd, s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
-        count(*) as n from ${from} where ${W} group by 1, 2, 3, 4, 5, 6, 7`.execute(this.k)
+    const g = await sql<FacetRow & { p: string | null; n: number }>`select p, lv, fa, hd, hp, fm, cm,
+        count(*) as n from (select s.producer as p, s.level as lv, l.final_action as fa, s.has_digital as hd,
+          s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm
+          from ${from} where ${W} ${cap !== undefined ? sql`limit ${cap}` : sql``}) x
+        group by 1, 2, 3, 4, 5, 6, 7`.execute(this.k)
     return this.foldFacets(g.rows)
   }
 

@@ -8,6 +8,8 @@ import { writeSipZip } from '../../../test/helpers/sip.js'
 import { initInstance } from '../../main/instance.js'
 import { buildHttpApp } from '../../http/app.js'
 import { toJson } from '../../platform/db/create-db.js'
+import { search2 } from '../../platform/db/migrations/2026-12-01T10-00_search2.js'
+import { sql } from 'kysely'
 import { isAppError } from '../../platform/errors.js'
 import { SYSTEM_PRINCIPAL } from '../tenancy/index.js'
 import type { Container } from '../../main/container.js'
@@ -358,6 +360,276 @@ for (const dialect of testDialects()) {
       }
     })
 
+    it('answers text + filters through the index tags exactly as the SQL filters do', async () => {
+      // tenant 'tg': every unit has the word « commun », with every filter value varied
+      await c.tenancy.createTenant(SYSTEM_PRINCIPAL, { id: 'tg', name: 'Étiquettes' })
+      const lives: U['life'][] = [
+        { finalAction: 'Keep', comm: 'immediate', appraisalEnd: '2026-11-28' },
+        { finalAction: 'Destroy', comm: 'date', from: '2026-11-28', appraisalEnd: '2026-11-29' },
+        { finalAction: 'Destroy', comm: 'date', from: '2026-11-29', appraisalEnd: '1999-12-31' },
+        { finalAction: null, comm: 'date', from: '1890-02-28', appraisalEnd: '2000-01-01' },
+        { finalAction: 'Conflict', comm: 'never' },
+        { finalAction: 'Keep', comm: 'unknown', appraisalEnd: '2030-06-15' },
+        undefined,
+      ]
+      const defs: Record<string, U> = {}
+      for (let i = 0; i < 14; i++) {
+        const l = lives[i % lives.length]
+        defs[`T${i}`] = {
+          title: `Dossier commun ${i}`,
+          level: i % 3 === 0 ? 'File' : 'Item',
+          ...(i % 4 === 3 ? {} : { producer: `TP-${i % 3} é` }),
+          ...(i % 5 === 4 ? {} : { start: `${1890 + i * 9}-0${1 + (i % 9)}-1${i % 10}` }),
+          ...(i % 2 === 0 ? { end: `${1900 + i * 10}-12-31` } : {}),
+          ...(i % 3 === 1 ? { objects: [{ kind: 'binary', puid: i % 2 ? 'fmt/18' : 'x-fmt/111' }] } : {}),
+          ...(i % 3 === 2 ? { objects: [{ kind: 'physical' }] } : {}),
+          ...(l ? { life: l } : {}),
+        }
+      }
+      await units(defs, 'tg')
+      const filters: Record<string, string>[] = [
+        { producer: 'TP-1 é' },
+        { producer: 'TP-0 é,TP-2 é', level: 'File' },
+        { kind: 'digital' },
+        { kind: 'physical', level: 'Item' },
+        { format: 'fmt/18' },
+        { format: 'fmt/18,x-fmt/111' },
+        { date: '1900..1950' },
+        { date: '1955' },
+        { date: '1895-03..1996-02' },
+        { date: '1000..2999' },
+        { date: '..1920' },
+        { finalAction: 'Keep' },
+        { finalAction: 'Destroy,none' },
+        { communicable: 'yes' },
+        { communicable: 'no' },
+        { communicable: '2026-11-28' },
+        { communicable: '1890-02-28' },
+        { communicable: '1890-02-27' },
+        { appraisalEnd: '2026-11-28' },
+        { appraisalEnd: '..2026' },
+        { appraisalEnd: '1999-12..2000-01' },
+        { appraisalEnd: '2027..' },
+        { finalAction: 'Keep', communicable: 'yes' },
+      ]
+      const check = async (vis?: Visibility) => {
+        const text = new Set(await found({ q: 'commun' }, 'tg', vis))
+        if (!vis) assert.ok(text.size > 0)
+        for (const f of filters) {
+          const sqlOnly = (await found(f, 'tg', vis)).filter((x) => text.has(x))
+          assert.deepEqual(await found({ q: 'commun', ...f }, 'tg', vis), sqlOnly, JSON.stringify(f))
+          const r = await search({ q: 'commun', ...f }, 'tg', vis)
+          assert.equal(r.total, sqlOnly.length)
+        }
+      }
+      await check()
+      assert.deepEqual(await found({ q: 'commun', finalAction: 'Keep' }, 'tg'), ['T0', 'T12', 'T5', 'T7'])
+      assert.deepEqual(await found({ q: 'commun', communicable: '2026-11-28' }, 'tg'), [
+        'T0',
+        'T1',
+        'T10',
+        'T3',
+        'T7',
+        'T8',
+      ])
+      await check({ communicableOnly: true })
+      await check({ producers: ['TP-1 é'], communicableOnly: true })
+      await check({ producers: [] })
+      // a lifecycle row rewritten after indexing (as a hold or a referential change does): the unit is
+      // stale, the lifecycle tags are set aside for the tenant and the answers stay exact
+      await c.db.kysely
+        .updateTable('unit_lifecycle')
+        .set({ final_action: 'Keep', communicability: 'immediate', communicable_from: null })
+        .where('unit_id', '=', ids.T1!)
+        .execute()
+      const staleRows = async () =>
+        dialect === 'sqlite'
+          ? (await c.db.kysely.selectFrom('unit_search_stale').select('rid').execute()).length
+          : 0
+      if (dialect === 'sqlite') assert.equal(await staleRows(), 1)
+      assert.deepEqual(await found({ q: 'commun', finalAction: 'Keep' }, 'tg'), [
+        'T0',
+        'T1',
+        'T12',
+        'T5',
+        'T7',
+      ])
+      await check()
+      await c.db.kysely.transaction().execute((trx) => c.search.reindexStale(trx, 'tg'))
+      assert.equal(await staleRows(), 0)
+      // a recompute writes the rows back (delete, insert): unchanged values leave the unit fresh
+      await c.db.kysely.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('unit_lifecycle')
+          .selectAll()
+          .where('unit_id', '=', ids.T2!)
+          .executeTakeFirstOrThrow()
+        await trx.deleteFrom('unit_lifecycle').where('unit_id', '=', ids.T2!).execute()
+        await trx.insertInto('unit_lifecycle').values(row).execute()
+      })
+      assert.equal(await staleRows(), 0)
+      assert.deepEqual(await found({ q: 'commun', finalAction: 'Keep' }, 'tg'), [
+        'T0',
+        'T1',
+        'T12',
+        'T5',
+        'T7',
+      ])
+      await check()
+      await check({ communicableOnly: true })
+    })
+
+    it('filters by location (subtree) and box, and says when facets are counted over part of the set', async () => {
+      await c.tenancy.createTenant(SYSTEM_PRINCIPAL, { id: 'ph', name: 'Magasins' })
+      await units(
+        {
+          P1: { title: 'Plan de la ville', objects: [{ kind: 'physical' }] },
+          P2: { title: 'Plan du port', objects: [{ kind: 'physical' }] },
+          P3: { title: 'Plan des remparts', objects: [{ kind: 'physical' }] },
+          P4: { title: 'Plan numérique', objects: [{ kind: 'binary', puid: 'fmt/18' }] },
+        },
+        'ph',
+      )
+      const now = '2026-01-01T00:00:00.000Z'
+      const loc = (id: string, parent: string | null, path: string, depth: number, tenant = 'ph') => ({
+        id,
+        tenant_id: tenant,
+        parent_id: parent,
+        depth,
+        code: path.split('/').pop()!,
+        name: null,
+        path,
+        is_shelf: depth === 2 ? 1 : 0,
+        length_mm: null,
+        fire_rated: 0,
+        climate_controlled: 0,
+        reserved: 0,
+        blocked: 0,
+        created_at: now,
+        updated_at: now,
+      })
+      await c.db.kysely
+        .insertInto('location')
+        .values([
+          loc('L-A', null, 'A', 0),
+          loc('L-A1', 'L-A', 'A/1', 1),
+          loc('L-A1x', 'L-A1', 'A/1/x', 2),
+          loc('L-B', null, 'B', 0),
+          loc('L-O', null, 'A', 0, 'other'),
+        ])
+        .execute()
+      const box = (id: string, barcode: string, location: string | null, tenant = 'ph') => ({
+        id,
+        tenant_id: tenant,
+        barcode,
+        cote: null,
+        title: null,
+        producer: null,
+        box_type_id: null,
+        footprint_mm: null,
+        location_id: location,
+        status: 'active' as const,
+        operation_id: 'op-1',
+        created_at: now,
+        updated_at: now,
+      })
+      await c.db.kysely
+        .insertInto('box')
+        .values([
+          box('B-1', 'BC0001', 'L-A1x'),
+          box('B-2', 'BC0002', 'L-B'),
+          box('B-3', 'BC0003', 'L-A'),
+          box('B-O', 'BC0001', 'L-O', 'other'),
+        ])
+        .execute()
+      const content = (object: string, b: string, unit: string | null, tenant = 'ph') => ({
+        tenant_id: tenant,
+        object_id: object,
+        box_id: b,
+        unit_id: unit,
+        created_at: now,
+      })
+      const obj = (u: string) => `o-${ids[u]}-0`
+      await c.db.kysely
+        .insertInto('box_content')
+        .values([
+          content(obj('P1'), 'B-1', ids.P1!),
+          content(obj('P2'), 'B-2', ids.P2!),
+          // an object filed without its unit: found through its object group
+          content(obj('P3'), 'B-3', null),
+          content(obj('P4'), 'B-O', ids.P4!, 'other'),
+        ])
+        .execute()
+      assert.deepEqual(await found({ location: 'L-A' }, 'ph'), ['P1', 'P3'])
+      assert.deepEqual(await found({ location: 'A' }, 'ph'), ['P1', 'P3'])
+      assert.deepEqual(await found({ location: 'A/1' }, 'ph'), ['P1'])
+      assert.deepEqual(await found({ location: 'L-B' }, 'ph'), ['P2'])
+      assert.deepEqual(await found({ q: 'plan location:A/1/x' }, 'ph'), ['P1'])
+      assert.deepEqual(await found({ box: 'BC0002' }, 'ph'), ['P2'])
+      assert.deepEqual(await found({ box: 'B-3', q: 'remparts' }, 'ph'), ['P3'])
+      // another tenant's location, box or barcode matches nothing here
+      assert.deepEqual(await found({ location: 'L-O' }, 'ph'), [])
+      assert.deepEqual(await found({ box: 'B-O' }, 'ph'), [])
+      assert.deepEqual(await found({ box: 'BC0001' }, 'ph'), ['P1'])
+      assert.deepEqual(await found({ location: 'nowhere' }, 'ph'), [])
+      for (const bad of ['A;drop', 'x'.repeat(201), 'a"b', 'L\u0000']) {
+        await fails(() => parseSearchParams({ location: bad }), 'SEARCH_BAD_VALUE')
+        await fails(() => parseSearchParams({ box: bad }), 'SEARCH_BAD_VALUE')
+      }
+
+      // facets over the first 2 units of 4, and said so; exact (and said so) when the set is small
+      const capped = new SearchService({
+        db: c.db,
+        clock: c.clock,
+        catalog: c.catalog,
+        facetCap: 2,
+        onePassLimit: 1,
+      })
+      for (const params of [{ q: 'plan' }, {}, { kind: 'physical' }] as Record<string, string>[]) {
+        const full = await search(params, 'ph')
+        const part = await capped.search('ph', parseSearchParams(params))
+        assert.equal(full.facetsApproximate, false)
+        assert.equal(full.facetsCountedOver, full.total)
+        assert.equal(part.total, full.total)
+        assert.deepEqual(part.results, full.results)
+        assert.equal(part.facetsApproximate, true)
+        assert.equal(part.facetsCountedOver, 2)
+        assert.equal(
+          part.facets!.kind.reduce((n, b) => n + b.count, 0),
+          2,
+          JSON.stringify(part.facets!.kind),
+        )
+      }
+      const small = await capped.search('ph', parseSearchParams({ q: 'remparts' }))
+      assert.deepEqual([small.facetsApproximate, small.facetsCountedOver], [false, 1])
+    })
+
+    it('rebuilds the index of existing units in the search2 migration (same answers)', async () => {
+      if (dialect !== 'sqlite') return
+      const queries: [Record<string, string>, string][] = [
+        [{ q: 'commun', finalAction: 'Keep' }, 'tg'],
+        [{ q: 'commun', communicable: 'yes', level: 'Item' }, 'tg'],
+        [{ q: 'commun', date: '1900..1950', kind: 'digital' }, 'tg'],
+        [{ q: 'plan', sort: 'title' }, 'ph'],
+        [{ q: 'deliberation' }, 'default'],
+        [{ parent: ids.R! }, 'default'],
+      ]
+      const before = await Promise.all(queries.map(([p, t]) => search(p, t)))
+      const k = c.db.kysely
+      for (const ev of ['insert', 'update', 'delete']) {
+        await sql.raw(`drop trigger unit_lifecycle_search_stale_${ev}`).execute(k)
+      }
+      await sql`drop table unit_search_stale`.execute(k)
+      await sql`drop table unit_search_child`.execute(k)
+      for (const col of ['life_fa', 'life_comm', 'life_from', 'life_ae']) {
+        await sql.raw(`alter table unit_search drop column ${col}`).execute(k)
+      }
+      await search2('sqlite').up(k)
+      const after = await Promise.all(queries.map(([p, t]) => search(p, t)))
+      assert.deepEqual(after, before)
+      assert.ok(before.every((r) => r.total > 0))
+    })
+
     it('keeps the INTERFACES §3 shape and ranks title hits first', async () => {
       const r = await search({ q: 'travaux' })
       assert.equal(r.results[0]!.id, ids.S1)
@@ -611,6 +883,24 @@ for (const dialect of testDialects()) {
       assert.equal(byOp.total, 2)
       // the ingest's rules are materialised and filterable
       assert.equal((await search({ operation: r.operationId, finalAction: 'Keep' })).total, 2)
+      // through the lifecycle tags too: an ingest leaves no stale unit (rules first, then the index)
+      assert.equal((await search({ q: 'seances deliberation*', finalAction: 'Keep' })).total, 0)
+      const lifeFilters: Record<string, string>[] = [
+        { finalAction: 'Keep' },
+        { communicable: 'yes' },
+        { communicable: 'no' },
+      ]
+      for (const f of lifeFilters) {
+        const bySql = (await search({ operation: r.operationId, ...f })).total
+        assert.equal((await search({ q: 'communautaire OR deliberation*', ...f })).total, 0)
+        const hit = new Set<string>()
+        for (const q of ['seances', 'ecoles'])
+          for (const u of (await search({ q, operation: r.operationId, ...f })).results) hit.add(u.id)
+        assert.equal(hit.size, bySql, JSON.stringify(f))
+      }
+      if (dialect === 'sqlite') {
+        assert.equal((await c.db.kysely.selectFrom('unit_search_stale').select('rid').execute()).length, 0)
+      }
       assert.equal((await search({ q: 'seances' }, 'other')).total, 0)
     })
 

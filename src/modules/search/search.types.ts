@@ -52,6 +52,10 @@ export interface SearchFilters {
   readonly parent?: string
   /** Descendants of this unit (any depth, the unit itself excluded). */
   readonly branch?: string
+  /** Units with an object in a box placed at this location or under it (location id or path). */
+  readonly location?: string
+  /** Units with an object in this box (box id or barcode). */
+  readonly box?: string
 }
 
 export const SORTS = ['relevance', 'title', '-title', 'date', '-date', 'created', '-created'] as const
@@ -104,6 +108,10 @@ export interface SearchResult {
   readonly total: number
   readonly results: readonly (UnitSummary & { readonly originatingAgency: string | null })[]
   readonly facets?: SearchFacets
+  /** With facets: true when they were counted over part of the matching set (facetsCountedOver < total). */
+  readonly facetsApproximate?: boolean
+  /** With facets: how many matching units they count (the total, or the first FACET_CAP). */
+  readonly facetsCountedOver?: number
   /** Opaque; absent on the last page. */
   readonly nextCursor: string | null
 }

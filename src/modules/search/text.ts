@@ -49,3 +49,14 @@ export function stringsOf(v: unknown, out: string[] = [], depth = 0): string[] {
 export function titleKey(title: string): string {
   return fold(title).replace(/\s+/g, ' ').trim().slice(0, 200)
 }
+
+/** Longest body indexed per unit (characters). */
+export const MAX_BODY = 200_000
+
+/** The indexed body of a unit: every string of its descriptive metadata but the title, in order. */
+export function bodyOf(title: string, content: unknown): string {
+  return stringsOf(content)
+    .filter((s) => s !== title)
+    .join(' \n')
+    .slice(0, MAX_BODY)
+}

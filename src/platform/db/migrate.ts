@@ -14,6 +14,7 @@ import { access } from './migrations/2026-11-30T16-00_access.js'
 import { physical } from './migrations/2026-11-30T17-00_physical.js'
 import { search } from './migrations/2026-11-30T15-00_search.js'
 import { physical2 } from './migrations/2026-12-01T09-00_physical2.js'
+import { search2 } from './migrations/2026-12-01T10-00_search2.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
 function allMigrations(d: DialectName): Record<string, Migration> {
@@ -31,6 +32,7 @@ function allMigrations(d: DialectName): Record<string, Migration> {
     '2026-11-30T17-00_physical': physical(d),
     '2026-11-30T15-00_search': search(d),
     '2026-12-01T09-00_physical2': physical2(d),
+    '2026-12-01T10-00_search2': search2(d),
   }
 }
 

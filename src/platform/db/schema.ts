@@ -346,6 +346,9 @@ export interface CatalogSchema {
   // search module: the search index (migration 2026-11-30T15-00_search)
   unit_search: UnitSearchTable
   unit_search_format: UnitSearchFormatTable
+  // search module: children pages (migration 2026-12-01T10-00_search2)
+  unit_search_child: UnitSearchChildTable
+  unit_search_stale: UnitSearchStaleTable
 }
 
 // ── rules module: materialised inheritance (migration 2026-11-30T09-00_rules) ──────────────────────
@@ -843,4 +846,22 @@ export interface UnitSearchFormatTable {
   tenant_id: string
   rid: number
   puid: string
+}
+
+/** One (parent, child) link of the search index, in the child's title order (children pages). */
+export interface UnitSearchChildTable {
+  tenant_id: string
+  parent_id: string
+  title_key: string
+  rid: number
+}
+
+/**
+ * SQLite: an indexed unit whose lifecycle row differs from the values indexed with it (filled by triggers
+ * on unit_lifecycle, which compare with the SQLite-only columns unit_search.life_fa, life_comm, life_from,
+ * life_ae, written by raw SQL in the search module and left out of UnitSearchTable).
+ */
+export interface UnitSearchStaleTable {
+  rid: number
+  tenant_id: string
 }
