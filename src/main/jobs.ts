@@ -5,6 +5,7 @@ import { SEAL_QUEUE } from '../modules/seal/index.js'
 import { TRANSFER_QUEUE } from '../modules/lifecycle/index.js'
 import { ELIMINATION_ANALYSIS_QUEUE, ELIMINATION_EXECUTE_QUEUE } from '../modules/elimination/index.js'
 import { DIP_QUEUE } from '../modules/access/index.js'
+import { SEARCH_STALE_QUEUE } from '../modules/search/index.js'
 import type { Container } from './container.js'
 
 /** Every job handler of the modules, registered on a worker. */
@@ -59,6 +60,14 @@ export function registerJobHandlers(worker: Worker, c: Container): Worker {
           await c.seals.seal('system')
         },
       })
+      // Units whose lifecycle changed since they were indexed get their search tags back (SQLite).
+      .register({
+        queue: SEARCH_STALE_QUEUE,
+        leaseMs: 5 * 60_000,
+        run: async (_payload: Record<string, never>, ctx) => {
+          await ctx.commit((trx) => c.search.reindexAllStale(trx))
+        },
+      })
   )
 }
 
@@ -66,4 +75,12 @@ export function registerJobHandlers(worker: Worker, c: Container): Worker {
 export async function scheduleJobs(c: Container): Promise<void> {
   const every = c.config.seal.intervalMinutes * 60_000
   await c.queue.schedule('logbook-seal', SEAL_QUEUE, every, {}, new Date(c.clock.now().getTime() + every))
+  const stale = 5 * 60_000
+  await c.queue.schedule(
+    'search-reindex-stale',
+    SEARCH_STALE_QUEUE,
+    stale,
+    {},
+    new Date(c.clock.now().getTime() + stale),
+  )
 }

@@ -1,4 +1,10 @@
-export { SearchService, SearchNotFound, type IndexSource, type SearchDeps } from './search.service.js'
+export {
+  SearchService,
+  SearchNotFound,
+  SEARCH_STALE_QUEUE,
+  type IndexSource,
+  type SearchDeps,
+} from './search.service.js'
 export {
   parseSearchParams,
   parseTextQuery,

@@ -102,6 +102,9 @@ interface Internal {
  * with the `saeh_fr` configuration (docs/search.md). Every query is tenant-scoped and takes an optional
  * Visibility (access contracts).
  */
+/** Queue of the periodic reindexing of stale units (lifecycle rewritten since indexing). */
+export const SEARCH_STALE_QUEUE = 'search.reindex-stale'
+
 export class SearchService {
   private unaccent: boolean | undefined
 
@@ -339,6 +342,18 @@ export class SearchService {
       tenantId,
       ids.map((r) => r.unit_id),
     )
+  }
+
+  /**
+   * The periodic job (`SEARCH_STALE_QUEUE`): reindexes the stale units of every tenant, at most
+   * `perTenant` each per run, so that lifecycle filters get their tags back after holds or rules changes.
+   */
+  async reindexAllStale(trx: Executor, perTenant = 2_000): Promise<number> {
+    if (this.pg) return 0
+    const tenants = await trx.selectFrom('unit_search_stale').select('tenant_id').distinct().execute()
+    let n = 0
+    for (const t of tenants) n += await this.reindexStale(trx, t.tenant_id, perTenant)
+    return n
   }
 
   /** Removes units from the index (before deleting them, or to reindex). */
