@@ -35,6 +35,25 @@ export interface LocationNode {
   readonly occupancy: Occupancy
 }
 
+/** The answer of `POST /locations/import`. */
+export interface LocationImportResult {
+  readonly operationId: string
+  readonly created: number
+  readonly implicit: number
+  readonly locations: LocationNode[]
+}
+
+/** The columns of the location import, in the order of the template (docs/physical.md « Locations »). */
+export const LOCATION_COLUMNS = [
+  'path',
+  'name',
+  'length_m',
+  'fire_rated',
+  'climate_controlled',
+  'reserved',
+  'blocked',
+] as const
+
 export interface BoxSummary {
   readonly id: string
   readonly barcode: string
@@ -220,6 +239,12 @@ export const physicalApi = {
     id: string,
     input: { name?: string | null; lengthMetres?: number } & Partial<LocationProps>,
   ) => api.json<LocationNode>('PATCH', `/locations/${enc(id)}`, input),
+  moveLocation: (api: ApiClient, id: string, parentId: string | null) =>
+    api.json<LocationNode>('POST', `/locations/${enc(id)}/move`, { parentId }),
+  deleteLocation: (api: ApiClient, id: string) =>
+    api.json<{ deleted: string[] }>('DELETE', `/locations/${enc(id)}`),
+  importLocations: (api: ApiClient, csv: string, fileName: string) =>
+    api.sendText<LocationImportResult>('POST', `/locations/import${qs({ fileName })}`, csv, 'text/csv'),
   freeSpace: (
     api: ApiClient,
     q: { metres?: string; boxes?: string; boxType?: string; near?: string; includeReserved?: boolean },

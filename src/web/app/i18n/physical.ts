@@ -47,6 +47,45 @@ export const physicalMessages = defineMessages(
     'phys.loc.addUnder': 'Ajouter un(e) {level} sous {path}',
     'phys.loc.create': 'Créer',
     'phys.loc.created': '{level} {path} créé(e).',
+    'phys.loc.actionsTitle': 'Déplacer ou supprimer {path}',
+    'phys.loc.moveTo': 'Nouveau parent (niveau au-dessus)',
+    'phys.loc.moveChoose': '— choisir —',
+    'phys.loc.move': 'Déplacer avec son contenu',
+    'phys.loc.noTarget': 'Aucun autre emplacement du niveau au-dessus : rien où le déplacer.',
+    'phys.loc.moved': '{from} déplacé : désormais {to}.',
+    'phys.loc.delete': 'Supprimer cet emplacement…',
+    'phys.loc.deleteConfirm':
+      'Supprimer {path} et ses {n} descendant(s) ? C’est refusé si une boîte y est rangée ou si un récolement en cours les couvre.',
+    'phys.loc.deleteYes': 'Oui, supprimer',
+    'phys.loc.deleteNo': 'Annuler',
+    'phys.loc.deleted': '{path} supprimé ({n} emplacement(s)).',
+    'phys.loc.notEmpty':
+      'Suppression refusée : {n} boîte(s) sont rangées sous {path}. Déplacez-les d’abord (« Où ranger ? »).',
+    'phys.loc.notEmptyShelves': 'Tablettes occupées : {shelves}',
+    'phys.loc.cycle':
+      'Déplacement refusé : un emplacement ne peut aller sous lui-même ni sous l’un de ses descendants.',
+    'phys.loc.levelMismatch': 'Déplacement refusé : le nouveau parent doit être de niveau « {level} ».',
+    'phys.loc.root': 'racine',
+    'phys.import.title': 'Importer un plan de magasin (CSV)',
+    'phys.import.intro':
+      'Créez tout un arbre d’emplacements d’un coup : une ligne par emplacement, nommé par son chemin (codes depuis la racine séparés par « / »). Les ancêtres sans ligne sont créés sans nom ; chaque {last} a une longueur.',
+    'phys.import.col.path': 'Chemin : codes depuis la racine séparés par « / » (ex. BEGLES/A/M1)',
+    'phys.import.col.name': 'Nom (200 caractères au plus)',
+    'phys.import.col.length_m':
+      'Longueur en mètres linéaires (« , » ou « . ») : obligatoire au dernier niveau, interdite au-dessus',
+    'phys.import.col.fire_rated': 'Coupe-feu : oui/non, true/false, 1/0, x (vide = non)',
+    'phys.import.col.climate_controlled': 'Climatisé : oui/non (vide = non)',
+    'phys.import.col.reserved': 'Réservé : oui/non (vide = non)',
+    'phys.import.col.blocked': 'Bloqué : oui/non (vide = non)',
+    'phys.import.rules':
+      'CSV en UTF-8, une ligne d’en-tête, séparateur « ; » ou « , ». Tout le fichier est vérifié avant que rien ne soit créé ; un chemin qui existe déjà est refusé.',
+    'phys.import.template': 'Télécharger le modèle (CSV)',
+    'phys.import.file': 'Plan de magasin (.csv)',
+    'phys.import.send': 'Importer',
+    'phys.import.refusedHint':
+      'Corrigez ces lignes puis renvoyez le fichier ; aucun emplacement n’a été créé.',
+    'phys.import.done':
+      'Plan importé : {created} emplacement(s) créé(s), dont {implicit} ancêtre(s) sans ligne.',
 
     'phys.levels.title': 'Niveaux de l’arbre',
     'phys.levels.help': 'Les noms peuvent changer ; leur nombre, seulement tant que le magasin est vide.',
@@ -383,6 +422,43 @@ export const physicalMessages = defineMessages(
     'phys.loc.addUnder': 'Add a {level} under {path}',
     'phys.loc.create': 'Create',
     'phys.loc.created': '{level} {path} created.',
+    'phys.loc.actionsTitle': 'Move or delete {path}',
+    'phys.loc.moveTo': 'New parent (level above)',
+    'phys.loc.moveChoose': '— choose —',
+    'phys.loc.move': 'Move with its content',
+    'phys.loc.noTarget': 'No other location of the level above: nowhere to move it.',
+    'phys.loc.moved': '{from} moved: now {to}.',
+    'phys.loc.delete': 'Delete this location…',
+    'phys.loc.deleteConfirm':
+      'Delete {path} and its {n} descendant(s)? Refused if a box is on it or an open inventory covers it.',
+    'phys.loc.deleteYes': 'Yes, delete',
+    'phys.loc.deleteNo': 'Cancel',
+    'phys.loc.deleted': '{path} deleted ({n} location(s)).',
+    'phys.loc.notEmpty':
+      'Deletion refused: {n} box(es) are stored under {path}. Move them first ("Where to store?").',
+    'phys.loc.notEmptyShelves': 'Occupied shelves: {shelves}',
+    'phys.loc.cycle': 'Move refused: a location cannot go under itself or one of its descendants.',
+    'phys.loc.levelMismatch': 'Move refused: the new parent must be of level "{level}".',
+    'phys.loc.root': 'root',
+    'phys.import.title': 'Import a storeroom plan (CSV)',
+    'phys.import.intro':
+      'Create a whole location tree at once: one row per location, named by its path (codes from the root joined by "/"). Ancestors without a row are created without a name; every {last} has a length.',
+    'phys.import.col.path': 'Path: codes from the root joined by "/" (e.g. BEGLES/A/M1)',
+    'phys.import.col.name': 'Name (at most 200 characters)',
+    'phys.import.col.length_m':
+      'Length in linear metres ("," or "."): required on the last level, forbidden above',
+    'phys.import.col.fire_rated': 'Fire-rated: oui/non, true/false, 1/0, x (empty = no)',
+    'phys.import.col.climate_controlled': 'Climate-controlled: yes/no (empty = no)',
+    'phys.import.col.reserved': 'Reserved: yes/no (empty = no)',
+    'phys.import.col.blocked': 'Blocked: yes/no (empty = no)',
+    'phys.import.rules':
+      'UTF-8 CSV, a header row, ";" or "," separator. The whole file is checked before anything is created; a path that already exists is refused.',
+    'phys.import.template': 'Download the template (CSV)',
+    'phys.import.file': 'Storeroom plan (.csv)',
+    'phys.import.send': 'Import',
+    'phys.import.refusedHint': 'Fix these rows and send the file again; no location was created.',
+    'phys.import.done':
+      'Plan imported: {created} location(s) created, {implicit} of them ancestors without a row.',
 
     'phys.levels.title': 'Levels of the tree',
     'phys.levels.help': 'Names may change; their number only while the store is empty.',
