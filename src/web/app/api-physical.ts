@@ -64,8 +64,34 @@ export interface BoxSummary {
   readonly linearMetres: number | null
   readonly status: 'active' | 'destroyed' | string
   readonly place: { readonly id: string; readonly path: string | null } | null
+  /** `out`: delivered for a consultation or a loan and not back yet (its place stays its home shelf). */
+  readonly presence?: 'shelved' | 'unplaced' | 'out' | 'destroyed'
+  readonly out?: BoxOut | null
   readonly operationId: string
   readonly createdAt: string
+}
+
+/** A box's current outing (docs/physical.md « Outings »). */
+export interface BoxOut {
+  readonly requestId: string
+  readonly kind: string | null
+  readonly service: string | null
+  readonly since: string
+  readonly dueDate: string | null
+  readonly overdue: boolean
+}
+
+/** One outing of a box: delivered → returned (or still out); overdue when late. */
+export interface BoxOuting {
+  readonly requestId: string
+  readonly kind: string | null
+  readonly service: string | null
+  readonly requester: string | null
+  readonly state: string | null
+  readonly deliveredAt: string
+  readonly dueDate: string | null
+  readonly returnedAt: string | null
+  readonly overdue: boolean
 }
 
 /** One row of a box's history; kinds other than created/moved/destroyed simply show as rows. */
@@ -78,6 +104,7 @@ export interface BoxHistoryRow {
   readonly agent: string
   readonly operationId: string | null
   readonly note: string | null
+  readonly requestId?: string | null
 }
 
 export interface BoxDetail extends BoxSummary {
@@ -88,6 +115,7 @@ export interface BoxDetail extends BoxSummary {
     readonly sedaId: string | null
   }[]
   readonly history: BoxHistoryRow[]
+  readonly outings?: BoxOuting[]
 }
 
 export interface BoxType {
