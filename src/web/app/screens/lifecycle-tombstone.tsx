@@ -92,14 +92,14 @@ function TombstoneFacts({ tomb }: { tomb: Tombstone }) {
   )
 }
 
-/** Shown under a unit page's 404: the unit's tombstone when it has one, nothing otherwise. */
-export function UnitTombstone({ id }: { id: string }) {
+/** Shown instead of a unit page's 404: the unit's tombstone when it has one, `otherwise` if not. */
+export function UnitTombstone({ id, otherwise }: { id: string; otherwise: ReactNode }) {
   const { api } = useSession()
   const { t } = useI18n()
   const tomb = useLoad(() => tombstoneOf(api, id), [id])
   if (tomb.loading && !tomb.data) return <Loading />
   if (tomb.error) return <ErrorMessage error={tomb.error} />
-  if (!tomb.data) return null
+  if (!tomb.data) return <>{otherwise}</>
   return (
     <section className="card" aria-labelledby="tomb-title" data-testid="tombstone">
       <h1 id="tomb-title">{t('tomb.heading', { title: tomb.data.t.title })}</h1>

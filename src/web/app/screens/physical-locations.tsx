@@ -359,7 +359,7 @@ function NodeActions({
   return (
     <div className="card">
       <h3>{t('phys.loc.actionsTitle', { path: node.path })}</h3>
-      {node.depth > 0 ? (
+      {node.depth > 0 && targets.length > 0 ? (
         <form className="inline-form" onSubmit={(e) => void move(e)}>
           <div>
             <label htmlFor="loc-move-target">{t('phys.loc.moveTo')}</label>

@@ -84,8 +84,11 @@ export function UnitScreen({ id }: { id: string }) {
   if (!unit)
     return error ? (
       <>
-        <ErrorMessage error={error} />
-        {error instanceof ApiError && error.status === 404 ? <UnitTombstone id={id} /> : null}
+        {error instanceof ApiError && error.status === 404 ? (
+          <UnitTombstone id={id} otherwise={<ErrorMessage error={error} />} />
+        ) : (
+          <ErrorMessage error={error} />
+        )}
         <UnitRequestPanel id={id} unit={null} error={error} />
       </>
     ) : (
