@@ -339,7 +339,6 @@ if (!HAS_CHROMIUM) {
       assert.match(tombText, /a été éliminée le/)
       assert.match(tombText, new RegExp(`Demande d’élimination\\s+${requestId}`))
       assert.doesNotMatch(tombText, /Visa\s+—/)
-      await j.snap('unit-tombstone')
       // The held and kept ones are still there.
       await page.goto(`${j.server.url}/units/${units.held}`)
       await page.getByRole('heading', { name: 'Arrêtés du dossier en contentieux', level: 1 }).waitFor()
