@@ -401,7 +401,7 @@ function Outings({ outings }: { outings: readonly BoxOuting[] }) {
             <tr key={`${o.requestId}-${o.deliveredAt}`}>
               <td>
                 <Link to={`/requests/${encodeURIComponent(o.requestId)}`}>
-                  {o.kind ? t(`req.kind.${o.kind}`) : o.requestId}
+                  {kindLabel(o.kind, t) ?? o.requestId}
                 </Link>
                 {o.requester ? ` — ${o.requester}` : ''}
               </td>
@@ -423,6 +423,13 @@ function Outings({ outings }: { outings: readonly BoxOuting[] }) {
       </table>
     </>
   )
+}
+
+/** A request kind's label (consultation, prêt…), or the kind itself when it has none; null for none. */
+function kindLabel(kind: string | null, t: ReturnType<typeof useI18n>['t']): string | null {
+  if (!kind) return null
+  const key = `req.kind.${kind}`
+  return hasMessage(key) ? t(key) : kind
 }
 
 function historyLabel(kind: string, label: string | null | undefined, t: ReturnType<typeof useI18n>['t']) {
@@ -501,7 +508,7 @@ export function BoxScreen({ id }: { id: string }) {
         <div className={b.out.overdue ? 'alert alert-error' : 'alert'} role="status" data-testid="box-out">
           <p>
             {t(b.out.overdue ? 'phys.out.overdue' : 'phys.out.now', {
-              kind: b.out.kind ? t(`req.kind.${b.out.kind}`) : t('app.none'),
+              kind: kindLabel(b.out.kind, t) ?? t('app.none'),
               service: b.out.service ?? t('app.none'),
               since: formatDateTime(b.out.since, lang),
               due: b.out.dueDate ? formatDate(b.out.dueDate, lang) : t('app.none'),
