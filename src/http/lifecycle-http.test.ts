@@ -106,6 +106,29 @@ for (const dialect of testDialects()) {
         headers: admin,
       })
       assert.equal(gone.statusCode, 409)
+      // The purged units keep a tombstone: what they were, the operation, the destination.
+      const unit = await app.inject({ url: `/api/v1/units/${a.root.id}`, headers: admin })
+      assert.equal(unit.statusCode, 404)
+      const tomb = await app.inject({ url: `/api/v1/transfers/tombstones/${a.root.id}`, headers: archivist })
+      assert.equal(tomb.statusCode, 200, tomb.body)
+      assert.equal(tomb.json().unitId, a.root.id)
+      assert.equal(tomb.json().title, a.root.title)
+      assert.equal(tomb.json().reason, 'TRANSFER')
+      assert.equal(tomb.json().operationId, res.json().operationId)
+      assert.equal(tomb.json().destination, 'ad')
+      assert.equal(tomb.json().destinationOperationId, got.targetOperationId)
+      for (const [id, tenant] of [
+        [a.root.id, 'ad'],
+        ['inconnue', 'default'],
+        ['%00', 'default'],
+      ] as const) {
+        const none = await app.inject({
+          url: `/api/v1/transfers/tombstones/${id}`,
+          headers: { ...admin, 'x-tenant-id': tenant },
+        })
+        assert.equal(none.statusCode, 404, none.body)
+        assert.equal(none.json().error.code, 'UNIT_TOMBSTONE_NOT_FOUND')
+      }
     })
 
     it('file transfer: package download, ATR as XML, bad bodies refused', async () => {

@@ -329,9 +329,16 @@ if (!HAS_CHROMIUM) {
       await page.getByText('0 résultat(s)').waitFor()
       await page.getByText('Aucune unité d’archives ne correspond.').waitFor()
       await j.snap('search-after-elimination')
+      // Its page shows its tombstone: what it was, when it was eliminated, the request and the visa.
       await page.goto(`${j.server.url}/units/${units.due}`)
-      await page.getByRole('alert').waitFor()
-      assert.match(await j.alertText(), /Introuvable/)
+      const tomb = page.getByTestId('tombstone')
+      await tomb
+        .getByRole('heading', { name: 'Unité sortie du fonds : Arrêtés de voirie temporaires' })
+        .waitFor()
+      const tombText = await tomb.innerText()
+      assert.match(tombText, /a été éliminée le/)
+      assert.match(tombText, new RegExp(`Demande d’élimination\\s+${requestId}`))
+      assert.doesNotMatch(tombText, /Visa\s+—/)
       // The held and kept ones are still there.
       await page.goto(`${j.server.url}/units/${units.held}`)
       await page.getByRole('heading', { name: 'Arrêtés du dossier en contentieux', level: 1 }).waitFor()
@@ -418,8 +425,11 @@ if (!HAS_CHROMIUM) {
       await page.getByText('Terminé (source purgée)', { exact: true }).waitFor()
       await j.snap('outgoing-transfer-purged')
       await page.goto(`${j.server.url}/units/${units.held}`)
-      await page.getByRole('alert').waitFor()
-      assert.match(await j.alertText(), /Introuvable/)
+      await page
+        .getByTestId('tombstone')
+        .getByText(/a été (transférée|restituée) le/)
+        .waitFor()
+      assert.equal(await page.getByRole('alert').count(), 0)
       await j.signOut()
     })
 

@@ -321,8 +321,17 @@ if (!HAS_CHROMIUM) {
         moves.join(' | '),
       )
       await page.getByRole('link', { name: 'Délibérations 2019' }).waitFor()
-      await page.getByText('Sorties : demandes portant sur cette boîte').waitFor()
-      assert.match(await page.getByTestId('requests').innerText(), /Prêt administratif.*rendue/s)
+      // Its outings come from the API (history rows out / returned), and it is back on its shelf.
+      assert.equal(await page.getByTestId('box-presence').innerText(), 'sur sa tablette')
+      assert.ok(
+        moves.some((m) => /sortie/.test(m)) && moves.some((m) => /revenue/.test(m)),
+        moves.join(' | '),
+      )
+      const outings = await page.getByTestId('box-outings').locator('tbody tr').allInnerTexts()
+      assert.equal(outings.length, 1, outings.join(' | '))
+      assert.match(outings[0]!, /Prêt administratif/)
+      assert.doesNotMatch(outings[0]!, /pas encore revenue/)
+      assert.equal(await page.getByTestId('box-out').count(), 0)
       await snap('box-history')
     })
 

@@ -98,6 +98,17 @@ export async function lifecycleRoutes(app: FastifyInstance, opts: { c: Container
   )
 
   app.get<{ Params: { id: string } }>(
+    '/transfers/tombstones/:id',
+    {
+      schema: {
+        tags: ['lifecycle'],
+        summary: 'Ce qui est conservé d’une unité partie par transfert ou restitution',
+      },
+    },
+    async (req) => transfers.tombstone(principalOf(req), tenantHeader(req.headers), req.params.id),
+  )
+
+  app.get<{ Params: { id: string } }>(
     '/transfers/:id',
     { schema: { tags: ['lifecycle'], summary: 'Un transfert' } },
     async (req) => transfers.show(principalOf(req), tenantHeader(req.headers), req.params.id),

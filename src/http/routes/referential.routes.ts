@@ -69,6 +69,27 @@ export async function referentialRoutes(app: FastifyInstance, opts: { c: Contain
     },
   )
 
+  app.get<{ Params: { id: string } }>(
+    '/referentials/profiles/:id/schema',
+    { schema: { tags: ['referentials'], summary: 'Télécharge le schéma RNG ou XSD attaché à un profil' } },
+    async (req, reply) => {
+      const tenant = await tenantOf(req, tenancy, 'referential.read')
+      const s = await opts.c.profiles.schemaOf(tenant.id, req.params.id)
+      if (!s)
+        throw new AppError(
+          'PROFILE_SCHEMA_NOT_FOUND',
+          'not_found',
+          `Aucun schéma attaché au profil ${req.params.id}`,
+          { profileId: req.params.id },
+        )
+      const name = `${req.params.id.replace(/[^A-Za-z0-9._-]/g, '_')}.${s.format === 'RNG' ? 'rng' : 'xsd'}`
+      return reply
+        .header('content-type', 'application/xml; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .send(s.content)
+    },
+  )
+
   app.post<{ Params: { kind: string }; Body: Buffer }>(
     '/referentials/:kind',
     {

@@ -915,6 +915,42 @@ export class TransferService {
     return toView(await this.row(tenantId, opId))
   }
 
+  /**
+   * What is kept of a unit that left with a transfer or a restitution (its `unit_tombstone`);
+   * UNIT_TOMBSTONE_NOT_FOUND for a unit that did not leave that way, or another tenant's.
+   */
+  async tombstone(principal: Principal, tenantId: string, unitId: string) {
+    await this.deps.tenancy.requireAccess(principal, tenantId, 'archive.read')
+    const t = await this.deps.db.kysely
+      .selectFrom('unit_tombstone')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('unit_id', '=', unitId)
+      .executeTakeFirst()
+    if (!t)
+      throw new AppError(
+        'UNIT_TOMBSTONE_NOT_FOUND',
+        'not_found',
+        `Aucune trace de départ pour l’unité ${unitId}`,
+        { unitId },
+      )
+    return {
+      unitId: t.unit_id,
+      sedaId: t.seda_id,
+      title: t.title,
+      originatingAgency: t.originating_agency,
+      ingestOperationId: t.ingest_operation_id,
+      reason: t.reason,
+      operationId: t.operation_id,
+      destination: t.destination,
+      destinationOperationId: t.destination_operation_id,
+      objects: t.objects,
+      physicalObjects: t.physical_objects,
+      bytes: Number(t.bytes),
+      departedAt: t.created_at,
+    }
+  }
+
   async list(principal: Principal, tenantId: string, opts: { state?: string } = {}): Promise<TransferView[]> {
     await this.deps.tenancy.requireAccess(principal, tenantId, 'archive.read')
     let q = this.deps.db.kysely.selectFrom('transfer').selectAll().where('tenant_id', '=', tenantId)

@@ -285,3 +285,19 @@ export interface AccessLogEntry {
 export async function accessLog(api: ApiClient, limit = 200): Promise<AccessLogEntry[]> {
   return (await api.json<{ results: AccessLogEntry[] }>('GET', `/access-log${qs({ limit })}`)).results
 }
+
+/** The rules presets of `POST /referentials/presets/{name}` (docs/rules.md § Presets). */
+export const RULES_PRESETS = ['l213-2', 'communes-retention'] as const
+export type RulesPreset = (typeof RULES_PRESETS)[number]
+
+export function loadRulesPreset(
+  api: ApiClient,
+  name: RulesPreset,
+): Promise<ReferentialImportResult & { preset: string }> {
+  return api.json('POST', `/referentials/presets/${encodeURIComponent(name)}`)
+}
+
+/** The path of a profile's attached RNG/XSD schema (404 PROFILE_SCHEMA_NOT_FOUND when none). */
+export function profileSchemaPath(profileId: string): string {
+  return `/referentials/profiles/${encodeURIComponent(profileId)}/schema`
+}

@@ -309,3 +309,64 @@ export const register = {
     return res.blob()
   },
 }
+
+// ── tombstones ─────────────────────────────────────────────────────────────────────────────────
+
+/** What is kept of an eliminated unit (`GET /tombstones/{id}`, docs/elimination.md). */
+export interface EliminationTombstone {
+  readonly unitId: string
+  readonly sedaId: string | null
+  readonly title: string
+  readonly startDate: string | null
+  readonly endDate: string | null
+  readonly originatingAgency: string | null
+  readonly rules: unknown
+  readonly objects: unknown
+  readonly requestId: string
+  readonly visaId: string | null
+  readonly operationId: string
+  readonly destroyedAt: string
+}
+
+/** What is kept of a unit that left by transfer or restitution (`GET /transfers/tombstones/{id}`). */
+export interface TransferTombstone {
+  readonly unitId: string
+  readonly sedaId: string | null
+  readonly title: string
+  readonly originatingAgency: string | null
+  readonly ingestOperationId: string
+  readonly reason: string
+  readonly operationId: string
+  readonly destination: string | null
+  readonly destinationOperationId: string | null
+  readonly objects: number
+  readonly physicalObjects: number
+  readonly bytes: number
+  readonly departedAt: string
+}
+
+export type Tombstone =
+  | { readonly kind: 'elimination'; readonly t: EliminationTombstone }
+  | { readonly kind: 'transfer'; readonly t: TransferTombstone }
+
+/** The tombstone of a unit that is gone, or null when it has none (never existed, another tenant's…). */
+export async function tombstoneOf(api: ApiClient, unitId: string): Promise<Tombstone | null> {
+  const gone = (e: unknown) => (e as { status?: number }).status === 404
+  try {
+    return {
+      kind: 'elimination',
+      t: await api.json<EliminationTombstone>('GET', `/tombstones/${enc(unitId)}`),
+    }
+  } catch (e) {
+    if (!gone(e)) throw e
+  }
+  try {
+    return {
+      kind: 'transfer',
+      t: await api.json<TransferTombstone>('GET', `/transfers/tombstones/${enc(unitId)}`),
+    }
+  } catch (e) {
+    if (!gone(e)) throw e
+  }
+  return null
+}

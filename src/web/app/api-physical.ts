@@ -35,6 +35,25 @@ export interface LocationNode {
   readonly occupancy: Occupancy
 }
 
+/** The answer of `POST /locations/import`. */
+export interface LocationImportResult {
+  readonly operationId: string
+  readonly created: number
+  readonly implicit: number
+  readonly locations: LocationNode[]
+}
+
+/** The columns of the location import, in the order of the template (docs/physical.md « Locations »). */
+export const LOCATION_COLUMNS = [
+  'path',
+  'name',
+  'length_m',
+  'fire_rated',
+  'climate_controlled',
+  'reserved',
+  'blocked',
+] as const
+
 export interface BoxSummary {
   readonly id: string
   readonly barcode: string
@@ -45,8 +64,34 @@ export interface BoxSummary {
   readonly linearMetres: number | null
   readonly status: 'active' | 'destroyed' | string
   readonly place: { readonly id: string; readonly path: string | null } | null
+  /** `out`: delivered for a consultation or a loan and not back yet (its place stays its home shelf). */
+  readonly presence?: 'shelved' | 'unplaced' | 'out' | 'destroyed'
+  readonly out?: BoxOut | null
   readonly operationId: string
   readonly createdAt: string
+}
+
+/** A box's current outing (docs/physical.md « Outings »). */
+export interface BoxOut {
+  readonly requestId: string
+  readonly kind: string | null
+  readonly service: string | null
+  readonly since: string
+  readonly dueDate: string | null
+  readonly overdue: boolean
+}
+
+/** One outing of a box: delivered → returned (or still out); overdue when late. */
+export interface BoxOuting {
+  readonly requestId: string
+  readonly kind: string | null
+  readonly service: string | null
+  readonly requester: string | null
+  readonly state: string | null
+  readonly deliveredAt: string
+  readonly dueDate: string | null
+  readonly returnedAt: string | null
+  readonly overdue: boolean
 }
 
 /** One row of a box's history; kinds other than created/moved/destroyed simply show as rows. */
@@ -59,6 +104,7 @@ export interface BoxHistoryRow {
   readonly agent: string
   readonly operationId: string | null
   readonly note: string | null
+  readonly requestId?: string | null
 }
 
 export interface BoxDetail extends BoxSummary {
@@ -69,6 +115,7 @@ export interface BoxDetail extends BoxSummary {
     readonly sedaId: string | null
   }[]
   readonly history: BoxHistoryRow[]
+  readonly outings?: BoxOuting[]
 }
 
 export interface BoxType {
@@ -220,6 +267,12 @@ export const physicalApi = {
     id: string,
     input: { name?: string | null; lengthMetres?: number } & Partial<LocationProps>,
   ) => api.json<LocationNode>('PATCH', `/locations/${enc(id)}`, input),
+  moveLocation: (api: ApiClient, id: string, parentId: string | null) =>
+    api.json<LocationNode>('POST', `/locations/${enc(id)}/move`, { parentId }),
+  deleteLocation: (api: ApiClient, id: string) =>
+    api.json<{ deleted: string[] }>('DELETE', `/locations/${enc(id)}`),
+  importLocations: (api: ApiClient, csv: string, fileName: string) =>
+    api.sendText<LocationImportResult>('POST', `/locations/import${qs({ fileName })}`, csv, 'text/csv'),
   freeSpace: (
     api: ApiClient,
     q: { metres?: string; boxes?: string; boxType?: string; near?: string; includeReserved?: boolean },

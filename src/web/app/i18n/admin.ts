@@ -270,6 +270,18 @@ export const adminMessages = defineMessages(
     'admin.access.ACCESS_OBJECT_DOWNLOAD': 'Téléchargement d’un fichier',
     'admin.access.ACCESS_UNIT_SEARCH': 'Recherche',
     'admin.access.ACCESS_DIP_DOWNLOAD': 'Téléchargement d’un export (DIP)',
+    'ref.preset.title': 'Charger un référentiel prédéfini',
+    'ref.preset.intro':
+      'Ajoute au référentiel des règles du service les règles d’un préréglage (les autres règles sont gardées) ; le recharger ne change rien.',
+    'ref.preset.l213-2':
+      'Délais de communicabilité du Code du patrimoine (L213-1 et L213-2), avec pour chaque règle l’article et la date à partir de laquelle le délai court.',
+    'ref.preset.communes-retention':
+      'Durées d’utilité administrative des archives communales (instruction de tri), à valider par les Archives départementales avant usage.',
+    'ref.preset.load': 'Charger « {name} »',
+    'ref.preset.done':
+      'Préréglage « {name} » chargé : {created} règle(s) créée(s), {updated} modifiée(s), {unchanged} inchangée(s) ; le référentiel compte {total} règle(s).',
+    'ref.schema.download': 'Schéma',
+    'ref.schema.col': 'Schéma du profil',
   },
   {
     'nav.tree': 'Classification',
@@ -537,5 +549,17 @@ export const adminMessages = defineMessages(
     'admin.access.ACCESS_OBJECT_DOWNLOAD': 'File downloaded',
     'admin.access.ACCESS_UNIT_SEARCH': 'Search',
     'admin.access.ACCESS_DIP_DOWNLOAD': 'Export (DIP) downloaded',
+    'ref.preset.title': 'Load a predefined referential',
+    'ref.preset.intro':
+      'Adds a preset’s rules to the tenant’s rules referential (other rules are kept); loading it again changes nothing.',
+    'ref.preset.l213-2':
+      'Access delays of the Code du patrimoine (L213-1 and L213-2), each rule with its article and the date its delay counts from.',
+    'ref.preset.communes-retention':
+      'Retention periods of municipal archives (sorting instruction), to be validated by the Archives départementales before use.',
+    'ref.preset.load': 'Load "{name}"',
+    'ref.preset.done':
+      'Preset "{name}" loaded: {created} rule(s) created, {updated} updated, {unchanged} unchanged; the referential has {total} rule(s).',
+    'ref.schema.download': 'Schema',
+    'ref.schema.col': 'Profile schema',
   },
 )

@@ -4,9 +4,9 @@
  * (every kind of movement the server records shows as a row).
  */
 import { useState, type FormEvent } from 'react'
-import { physicalApi, type BoxSummary, type BoxType } from '../api-physical.js'
+import { physicalApi, type BoxOuting, type BoxSummary, type BoxType } from '../api-physical.js'
 import { ErrorMessage, Loading, Notice, useLoad } from '../components.js'
-import { formatDateTime } from '../format.js'
+import { formatDate, formatDateTime } from '../format.js'
 import { hasMessage, useI18n } from '../i18n.js'
 import { Link, navigate, useLocation } from '../router.js'
 import { useSession } from '../session.js'
@@ -17,7 +17,6 @@ import {
   useAgentNames,
   useNoticeAfterReload,
 } from './physical-common.js'
-import { BoxRequests } from './physical-requests.js'
 
 /** A select of the tenant's shelves (the only places a box can go). */
 function ShelfSelect({ id, value, onChange }: { id: string; value: string; onChange(v: string): void }) {
@@ -373,6 +372,66 @@ export function BoxesScreen() {
   )
 }
 
+const PRESENCE_CLASS: Record<string, string> = {
+  shelved: 'badge-ok',
+  unplaced: 'badge-pending',
+  out: 'badge-warning',
+  destroyed: 'badge-ko',
+}
+
+/** The box's outings as the API lists them (from its `out` / `returned` history rows). */
+function Outings({ outings }: { outings: readonly BoxOuting[] }) {
+  const { t, lang } = useI18n()
+  if (outings.length === 0) return null
+  return (
+    <>
+      <h2>{t('phys.outings.title')}</h2>
+      <table data-testid="box-outings">
+        <thead>
+          <tr>
+            <th scope="col">{t('phys.outings.request')}</th>
+            <th scope="col">{t('phys.outings.service')}</th>
+            <th scope="col">{t('phys.outings.delivered')}</th>
+            <th scope="col">{t('phys.outings.due')}</th>
+            <th scope="col">{t('phys.outings.returned')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {[...outings].reverse().map((o) => (
+            <tr key={`${o.requestId}-${o.deliveredAt}`}>
+              <td>
+                <Link to={`/requests/${encodeURIComponent(o.requestId)}`}>
+                  {kindLabel(o.kind, t) ?? o.requestId}
+                </Link>
+                {o.requester ? ` — ${o.requester}` : ''}
+              </td>
+              <td>{o.service ?? t('app.none')}</td>
+              <td>{formatDateTime(o.deliveredAt, lang)}</td>
+              <td>
+                {o.dueDate ? formatDate(o.dueDate, lang) : t('app.none')}
+                {o.overdue ? (
+                  <>
+                    {' '}
+                    <span className="badge badge-ko">{t('phys.outings.late')}</span>
+                  </>
+                ) : null}
+              </td>
+              <td>{o.returnedAt ? formatDateTime(o.returnedAt, lang) : t('phys.outings.stillOut')}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  )
+}
+
+/** A request kind's label (consultation, prêt…), or the kind itself when it has none; null for none. */
+function kindLabel(kind: string | null, t: ReturnType<typeof useI18n>['t']): string | null {
+  if (!kind) return null
+  const key = `req.kind.${kind}`
+  return hasMessage(key) ? t(key) : kind
+}
+
 function historyLabel(kind: string, label: string | null | undefined, t: ReturnType<typeof useI18n>['t']) {
   const key = `phys.history.${kind}`
   return hasMessage(key) ? t(key) : (label ?? kind)
@@ -434,7 +493,31 @@ export function BoxScreen({ id }: { id: string }) {
           <dt>{t('phys.box.status')}</dt>
           <dd>{t(b.status === 'destroyed' ? 'phys.box.destroyed' : 'phys.box.active')}</dd>
         </div>
+        {b.presence ? (
+          <div>
+            <dt>{t('phys.box.presence')}</dt>
+            <dd>
+              <span data-testid="box-presence" className={`badge ${PRESENCE_CLASS[b.presence]}`}>
+                {t(`phys.presence.${b.presence}`)}
+              </span>
+            </dd>
+          </div>
+        ) : null}
       </dl>
+      {b.out ? (
+        <div className={b.out.overdue ? 'alert alert-error' : 'alert'} role="status" data-testid="box-out">
+          <p>
+            {t(b.out.overdue ? 'phys.out.overdue' : 'phys.out.now', {
+              kind: kindLabel(b.out.kind, t) ?? t('app.none'),
+              service: b.out.service ?? t('app.none'),
+              since: formatDateTime(b.out.since, lang),
+              due: b.out.dueDate ? formatDate(b.out.dueDate, lang) : t('app.none'),
+            })}{' '}
+            <Link to={`/requests/${encodeURIComponent(b.out.requestId)}`}>{t('phys.out.request')}</Link>
+          </p>
+          {b.place ? <p className="small">{t('phys.out.home', { path: b.place.path ?? '' })}</p> : null}
+        </div>
+      ) : null}
       {manage ? (
         <form className="card inline-form" onSubmit={(e) => void setBoxType(e)}>
           <h2>{t('phys.box.setType')}</h2>
@@ -518,7 +601,7 @@ export function BoxScreen({ id }: { id: string }) {
           ))}
         </tbody>
       </table>
-      <BoxRequests unitIds={b.content.map((c) => c.unitId).filter((u): u is string => u !== null)} />
+      <Outings outings={b.outings ?? []} />
       {b.status !== 'destroyed' ? (
         <p>
           <Link to={`/physical/labels?boxes=${encodeURIComponent(b.barcode)}`}>

@@ -4,8 +4,16 @@
  * with a button to move the selected boxes there).
  */
 import { useMemo, useState, type FormEvent } from 'react'
-import { physicalApi, type BoxSummary, type FreeSpace, type LocationNode } from '../api-physical.js'
-import { ErrorMessage, Loading, Notice, useLoad } from '../components.js'
+import { ApiError } from '../api.js'
+import {
+  LOCATION_COLUMNS,
+  physicalApi,
+  type BoxSummary,
+  type FormError,
+  type FreeSpace,
+  type LocationNode,
+} from '../api-physical.js'
+import { ErrorMessage, Loading, Notice, saveBlob, useLoad } from '../components.js'
 import { useI18n } from '../i18n.js'
 import { Link } from '../router.js'
 import { useSession } from '../session.js'
@@ -305,6 +313,259 @@ function TreeNode({
         </ul>
       ) : null}
     </li>
+  )
+}
+
+/** Move the selected node (with its subtree) under another node of the level just above, and delete it. */
+function NodeActions({
+  node,
+  nodes,
+  onDone,
+}: {
+  node: LocationNode
+  nodes: readonly LocationNode[]
+  onDone(msg: string): void
+}) {
+  const { api } = useSession()
+  const { t } = useI18n()
+  // Levels are positional: the new parent is of the level just above (the root for the first level).
+  const targets = nodes.filter(
+    (n) => n.depth === node.depth - 1 && n.id !== node.parentId && !n.path.startsWith(`${node.path}/`),
+  )
+  const [target, setTarget] = useState('')
+  const [confirming, setConfirming] = useState(false)
+  const [error, setError] = useState<unknown>(null)
+  const descendants = nodes.filter((n) => n.path.startsWith(`${node.path}/`)).length
+  const move = async (e: FormEvent) => {
+    e.preventDefault()
+    setError(null)
+    try {
+      const moved = await physicalApi.moveLocation(api, node.id, target === '' ? null : target)
+      onDone(t('phys.loc.moved', { from: node.path, to: moved.path }))
+    } catch (err) {
+      setError(err)
+    }
+  }
+  const remove = async () => {
+    setError(null)
+    try {
+      const r = await physicalApi.deleteLocation(api, node.id)
+      onDone(t('phys.loc.deleted', { path: node.path, n: r.deleted.length }))
+    } catch (err) {
+      setConfirming(false)
+      setError(err)
+    }
+  }
+  return (
+    <div className="card">
+      <h3>{t('phys.loc.actionsTitle', { path: node.path })}</h3>
+      {node.depth > 0 && targets.length > 0 ? (
+        <form className="inline-form" onSubmit={(e) => void move(e)}>
+          <div>
+            <label htmlFor="loc-move-target">{t('phys.loc.moveTo')}</label>
+            <select id="loc-move-target" value={target} onChange={(e) => setTarget(e.target.value)} required>
+              <option value="" disabled>
+                {t('phys.loc.moveChoose')}
+              </option>
+              {targets.map((n) => (
+                <option key={n.id} value={n.id}>
+                  {locationLabel(n)}
+                </option>
+              ))}
+            </select>
+          </div>
+          <button type="submit" className="button secondary" disabled={target === ''}>
+            {t('phys.loc.move')}
+          </button>
+        </form>
+      ) : null}
+      {node.depth > 0 && targets.length === 0 ? (
+        <p className="muted small">{t('phys.loc.noTarget')}</p>
+      ) : null}
+      {confirming ? (
+        <div className="alert alert-error" role="alertdialog" aria-labelledby="loc-delete-q">
+          <p id="loc-delete-q">{t('phys.loc.deleteConfirm', { path: node.path, n: descendants })}</p>
+          <button type="button" className="button" onClick={() => void remove()}>
+            {t('phys.loc.deleteYes')}
+          </button>{' '}
+          <button type="button" className="button secondary" onClick={() => setConfirming(false)}>
+            {t('phys.loc.deleteNo')}
+          </button>
+        </div>
+      ) : (
+        <p>
+          <button type="button" className="button secondary" onClick={() => setConfirming(true)}>
+            {t('phys.loc.delete')}
+          </button>
+        </p>
+      )}
+      <LocationError error={error} />
+    </div>
+  )
+}
+
+/** A refused move or delete, in French, with what the server says (level expected, boxes found…). */
+function LocationError({ error }: { error: unknown }) {
+  const { t } = useI18n()
+  if (error instanceof ApiError && error.code === 'LOCATION_NOT_EMPTY') {
+    const d = (error.details ?? {}) as { path?: string; boxes?: number; shelves?: string[] }
+    return (
+      <div className="alert alert-error" role="alert">
+        <p>{t('phys.loc.notEmpty', { path: d.path ?? '?', n: d.boxes ?? 0 })}</p>
+        {d.shelves && d.shelves.length > 0 ? (
+          <p className="small">
+            {t('phys.loc.notEmptyShelves', { shelves: d.shelves.slice(0, 10).join(', ') })}
+          </p>
+        ) : null}
+        <p className="muted small">{t('error.code', { code: error.code })}</p>
+      </div>
+    )
+  }
+  if (error instanceof ApiError && error.code === 'LOCATION_CYCLE')
+    return (
+      <div className="alert alert-error" role="alert">
+        <p>{t('phys.loc.cycle')}</p>
+        <p className="small">{error.message}</p>
+      </div>
+    )
+  if (error instanceof ApiError && error.code === 'LOCATION_LEVEL_MISMATCH') {
+    const d = (error.details ?? {}) as { expectedParentLevel?: string | null }
+    return (
+      <div className="alert alert-error" role="alert">
+        <p>{t('phys.loc.levelMismatch', { level: d.expectedParentLevel ?? t('phys.loc.root') })}</p>
+        <p className="small">{error.message}</p>
+      </div>
+    )
+  }
+  return <ErrorMessage error={error} />
+}
+
+function locationTemplateCsv(levels: readonly string[]): string {
+  // An example one branch deep per level, down to two shelves.
+  const codes = ['SITE', 'A', 'M1', 'T01', 'E1', '1', 'X', 'Y', 'Z', 'W', 'V', 'U'].slice(0, levels.length)
+  const rows = codes.map((_, i) => {
+    const path = codes.slice(0, i + 1).join('/')
+    const last = i === codes.length - 1
+    return [path, i === 0 ? 'Site principal' : '', last ? '1,2' : '', i === 2 ? 'oui' : '', '', '', '']
+  })
+  if (codes.length > 0) {
+    const second = [...codes.slice(0, -1), '2'].join('/')
+    rows.push([second, '', '1,2', '', '', '', ''])
+  }
+  return [LOCATION_COLUMNS.join(';'), ...rows.map((r) => r.join(';'))].join('\r\n') + '\r\n'
+}
+
+/** « Importer un plan de magasin (CSV) »: column help, template, refusal table like the transfer form's. */
+function LocationImport({ levels, onDone }: { levels: readonly string[]; onDone(msg: string): void }) {
+  const { api } = useSession()
+  const { t } = useI18n()
+  const [file, setFile] = useState<File | null>(null)
+  const [error, setError] = useState<unknown>(null)
+  const [busy, setBusy] = useState(false)
+  const submit = async (e: FormEvent) => {
+    e.preventDefault()
+    if (!file) return
+    setError(null)
+    if (!/\.csv$/i.test(file.name) || file.size > 20 * 1024 * 1024) {
+      setError(new ApiError(400, 'FORM_FILE_TYPE', t('phys.form.wrongFile', { name: file.name })))
+      return
+    }
+    setBusy(true)
+    try {
+      const r = await physicalApi.importLocations(api, await file.text(), file.name)
+      onDone(t('phys.import.done', { created: r.created, implicit: r.implicit }))
+    } catch (err) {
+      setError(err)
+    } finally {
+      setBusy(false)
+    }
+  }
+  const d =
+    error instanceof ApiError && error.code === 'LOCATION_IMPORT_INVALID'
+      ? ((error.details ?? {}) as { errors?: FormError[]; total?: number })
+      : null
+  return (
+    <details className="card">
+      <summary>{t('phys.import.title')}</summary>
+      <p>{t('phys.import.intro', { last: levels[levels.length - 1] ?? '' })}</p>
+      <table data-testid="import-columns">
+        <thead>
+          <tr>
+            <th scope="col">{t('phys.form.col.column')}</th>
+            <th scope="col">{t('phys.form.col.meaning')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {LOCATION_COLUMNS.map((c) => (
+            <tr key={c}>
+              <td>
+                <code>{c}</code>
+                {c === 'path' ? ` (${t('phys.form.required')})` : ''}
+              </td>
+              <td>{t(`phys.import.col.${c}`)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="small">{t('phys.import.rules')}</p>
+      <p>
+        <button
+          type="button"
+          className="button secondary"
+          onClick={() =>
+            saveBlob(
+              new Blob(['\ufeff', locationTemplateCsv(levels)], { type: 'text/csv;charset=utf-8' }),
+              'plan-magasin-modele.csv',
+            )
+          }
+        >
+          {t('phys.import.template')}
+        </button>
+      </p>
+      <form onSubmit={(e) => void submit(e)}>
+        <label htmlFor="loc-import-file">{t('phys.import.file')}</label>
+        <input
+          id="loc-import-file"
+          type="file"
+          accept=".csv,text/csv"
+          onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+        />
+        <button type="submit" className="button" disabled={!file || busy}>
+          {t('phys.import.send')}
+        </button>
+      </form>
+      {d ? (
+        <div className="alert alert-error" role="alert">
+          <p>{(error as ApiError).message}</p>
+          <p>{t('phys.import.refusedHint')}</p>
+          <table data-testid="import-errors">
+            <thead>
+              <tr>
+                <th scope="col">{t('phys.form.col.row')}</th>
+                <th scope="col">{t('phys.form.col.line')}</th>
+                <th scope="col">{t('phys.form.col.column')}</th>
+                <th scope="col">{t('phys.form.col.message')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(d.errors ?? []).map((x, i) => (
+                <tr key={i}>
+                  <td>{x.row > 0 ? x.row : t('phys.form.whole')}</td>
+                  <td>{x.line ?? t('app.none')}</td>
+                  <td>{x.column ? <code>{x.column}</code> : t('app.none')}</td>
+                  <td>{x.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {d.total !== undefined && d.errors && d.total > d.errors.length ? (
+            <p className="small">{t('phys.form.truncated', { shown: d.errors.length, total: d.total })}</p>
+          ) : null}
+        </div>
+      ) : (
+        <ErrorMessage error={error} />
+      )}
+    </details>
   )
 }
 
@@ -618,6 +879,7 @@ export function LocationsScreen() {
                   onDone={done}
                 />
               ) : null}
+              {manage ? <NodeActions key={`act-${sel.id}`} node={sel} nodes={nodes} onDone={done} /> : null}
               {manage && !sel.shelf && levels[sel.depth + 1] ? (
                 <NodeCreator
                   key={`new-${sel.id}`}
@@ -640,6 +902,7 @@ export function LocationsScreen() {
               onDone={done}
             />
           ) : null}
+          {manage ? <LocationImport levels={levels} onDone={done} /> : null}
           {manage ? (
             <LevelsEditor key={levels.join('/')} levels={levels} empty={nodes.length === 0} onDone={done} />
           ) : null}

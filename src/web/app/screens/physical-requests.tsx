@@ -756,25 +756,3 @@ export function PhysicalHome() {
     </section>
   )
 }
-
-/** On a box's page: the requests naming units of the box (its outings while the history has none). */
-export function BoxRequests({ unitIds }: { unitIds: readonly string[] }) {
-  const { api } = useSession()
-  const { t } = useI18n()
-  const list = useLoad(
-    () =>
-      unitIds.length === 0
-        ? Promise.resolve([])
-        : physicalApi
-            .requests(api)
-            .then((p) => p.results.filter((r) => r.unitIds.some((u) => unitIds.includes(u)))),
-    [unitIds.join(',')],
-  )
-  if (!list.data || list.data.length === 0) return list.error ? <ErrorMessage error={list.error} /> : null
-  return (
-    <>
-      <h2>{t('req.boxTitle')}</h2>
-      <RequestTable list={[...list.data].reverse()} showRequester />
-    </>
-  )
-}

@@ -5,7 +5,8 @@ import {
   type ReferentialImportResult,
   type ReferentialLineError,
 } from '../api.js'
-import { ErrorMessage, Loading, Notice, useLoad } from '../components.js'
+import { loadRulesPreset, profileSchemaPath, RULES_PRESETS, type RulesPreset } from '../api-admin.js'
+import { DownloadButton, ErrorMessage, Loading, Notice, useLoad } from '../components.js'
 import { useI18n } from '../i18n.js'
 import { useSession } from '../session.js'
 
@@ -25,7 +26,63 @@ function cell(v: unknown): string {
   return String(v)
 }
 
-function EntriesTable({ rows }: { rows: Record<string, unknown>[] }) {
+/** The schema file extension a profile declares (Format RNG or XSD; RNG when it says nothing). */
+function profileExt(r: Record<string, unknown>): string {
+  const body = (r.body ?? {}) as { Format?: unknown }
+  const f = typeof r.format === 'string' ? r.format : typeof body.Format === 'string' ? body.Format : 'RNG'
+  return f.toUpperCase() === 'XSD' ? 'xsd' : 'rng'
+}
+
+/** « Charger un référentiel prédéfini »: the two rules presets, each explained, with the counts. */
+function Presets({ onLoaded }: { onLoaded(): void }) {
+  const { api } = useSession()
+  const { t } = useI18n()
+  const [busy, setBusy] = useState<RulesPreset | null>(null)
+  const [error, setError] = useState<unknown>(null)
+  const [done, setDone] = useState<string | null>(null)
+  const load = async (name: RulesPreset) => {
+    setError(null)
+    setDone(null)
+    setBusy(name)
+    try {
+      const r = await loadRulesPreset(api, name)
+      setDone(t('ref.preset.done', { ...r, name }))
+      onLoaded()
+    } catch (err) {
+      setError(err)
+    } finally {
+      setBusy(null)
+    }
+  }
+  return (
+    <section className="card" aria-labelledby="preset-title">
+      <h2 id="preset-title">{t('ref.preset.title')}</h2>
+      <p>{t('ref.preset.intro')}</p>
+      <ul>
+        {RULES_PRESETS.map((name) => (
+          <li key={name}>
+            <p>
+              <code>{name}</code> — {t(`ref.preset.${name}`)}
+            </p>
+            <button
+              type="button"
+              className="button secondary"
+              disabled={busy !== null}
+              onClick={() => void load(name)}
+            >
+              {t('ref.preset.load', { name })}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {done ? <Notice>{done}</Notice> : null}
+      <ErrorMessage error={error} />
+    </section>
+  )
+}
+
+function EntriesTable({ rows, profiles }: { rows: Record<string, unknown>[]; profiles: boolean }) {
+  const { t } = useI18n()
   const cols = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter(
     (c) => !['extra', 'createdAt', 'updatedAt', 'tenantId'].includes(c),
   )
@@ -39,6 +96,7 @@ function EntriesTable({ rows }: { rows: Record<string, unknown>[] }) {
                 {c}
               </th>
             ))}
+            {profiles ? <th scope="col">{t('ref.schema.col')}</th> : null}
           </tr>
         </thead>
         <tbody>
@@ -47,6 +105,15 @@ function EntriesTable({ rows }: { rows: Record<string, unknown>[] }) {
               {cols.map((c) => (
                 <td key={c}>{cell(r[c])}</td>
               ))}
+              {profiles && typeof r.identifier === 'string' ? (
+                <td>
+                  <DownloadButton
+                    path={profileSchemaPath(r.identifier)}
+                    name={`${r.identifier}.${profileExt(r)}`}
+                    label={`${t('ref.schema.download')} ${r.identifier}`}
+                  />
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>
@@ -149,6 +216,7 @@ export function ReferentialsScreen() {
           </button>
         </form>
       ) : null}
+      {writable && kind === 'rules' ? <Presets onLoaded={list.reload} /> : null}
       <ErrorMessage error={list.error} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data ? (
@@ -157,7 +225,7 @@ export function ReferentialsScreen() {
           {list.data.results.length === 0 ? (
             <p className="muted">{t('ref.empty')}</p>
           ) : (
-            <EntriesTable rows={list.data.results} />
+            <EntriesTable rows={list.data.results} profiles={kind === 'profiles'} />
           )}
         </>
       ) : null}

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react'
-import type { ObjectInfo, Unit, XmlNode } from '../api.js'
+import { ApiError, type ObjectInfo, type Unit, type XmlNode } from '../api.js'
 import { DownloadButton, ErrorMessage, Loading, useLoad } from '../components.js'
+import { UnitTombstone } from './lifecycle-tombstone.js'
 import { formatBytes, formatDate } from '../format.js'
 import { hasMessage, useI18n } from '../i18n.js'
 import { Link } from '../router.js'
@@ -83,7 +84,11 @@ export function UnitScreen({ id }: { id: string }) {
   if (!unit)
     return error ? (
       <>
-        <ErrorMessage error={error} />
+        {error instanceof ApiError && error.status === 404 ? (
+          <UnitTombstone id={id} otherwise={<ErrorMessage error={error} />} />
+        ) : (
+          <ErrorMessage error={error} />
+        )}
         <UnitRequestPanel id={id} unit={null} error={error} />
       </>
     ) : (
