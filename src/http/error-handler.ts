@@ -43,6 +43,13 @@ export function registerErrorHandler(app: FastifyInstance, opts: ErrorHandlerOpt
         }),
       )
     }
+    // PostgreSQL refuses a NUL character in text (22021) or an invalid UTF-8 sequence: hostile input in a
+    // path or a parameter, never a server fault (SQLite stores such strings and simply finds nothing).
+    if ((err as { code?: unknown }).code === '22021' || (err as { code?: unknown }).code === '22P05') {
+      return reply
+        .code(400)
+        .send(errorBody('REQUEST_INVALID_CHARACTER', 'Caractère nul ou invalide dans la requête'))
+    }
     if (fe.statusCode === 429) {
       return reply.code(429).send(errorBody('RATE_LIMITED', 'Trop de tentatives : réessayez dans une minute'))
     }

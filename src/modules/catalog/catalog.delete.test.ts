@@ -73,8 +73,10 @@ for (const dialect of testDialects()) {
         search: await count(k.selectFrom('unit_search').select('unit_id').where('unit_id', 'in', units)),
         objects: await count(k.selectFrom('data_object').select('id').where('group_id', '=', group)),
         groups: await count(k.selectFrom('object_group').select('id').where('id', '=', group)),
-        blobs: await count(k.selectFrom('blob').select('id').where('id', 'in', blobs)),
-        copies: await count(k.selectFrom('blob_copy').select('blob_id').where('blob_id', 'in', blobs)),
+        blobs: blobs.length ? await count(k.selectFrom('blob').select('id').where('id', 'in', blobs)) : 0,
+        copies: blobs.length
+          ? await count(k.selectFrom('blob_copy').select('blob_id').where('blob_id', 'in', blobs))
+          : 0,
       }
     }
 

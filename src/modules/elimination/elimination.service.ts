@@ -1703,11 +1703,13 @@ export class EliminationService {
 
   async tombstone(actor: Principal, tenantId: string, unitId: string) {
     await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.read')
+    // No unit id holds a NUL character (PostgreSQL would refuse it in a text comparison).
+    const lookup = unitId.includes('\0') ? '' : unitId
     const t = await this.deps.db.kysely
       .selectFrom('elimination_tombstone')
       .selectAll()
       .where('tenant_id', '=', tenantId)
-      .where('unit_id', '=', unitId)
+      .where('unit_id', '=', lookup)
       .executeTakeFirst()
     if (!t) throw ElimErrors.unitNotFound(unitId)
     return {

@@ -32,7 +32,7 @@ export interface TableInfo {
  * Technical tables never exported: sessions (a login does not move with the data), the job queue and
  * schedules (work of this instance), the instance's own key/value settings, the platform-wide format
  * referential (PRONOM, shipped with the product) and Kysely's migration bookkeeping. The search index
- * (`unit_search`, `unit_search_format`, SQLite's `unit_fts`) is derived from the catalogue: rebuilt at
+ * (`unit_search`, `unit_search_format`, `unit_search_child`, `unit_search_stale`, SQLite's `unit_fts`) is derived from the catalogue: rebuilt at
  * import (ExportDeps.reindex), never copied (its integer keys belong to the instance).
  */
 export const TECHNICAL_TABLES: ReadonlySet<string> = new Set([
@@ -45,6 +45,8 @@ export const TECHNICAL_TABLES: ReadonlySet<string> = new Set([
   'saeh_migration_lock',
   'unit_search',
   'unit_search_format',
+  'unit_search_child',
+  'unit_search_stale',
 ])
 
 const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`

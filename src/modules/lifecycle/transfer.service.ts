@@ -921,11 +921,13 @@ export class TransferService {
    */
   async tombstone(principal: Principal, tenantId: string, unitId: string) {
     await this.deps.tenancy.requireAccess(principal, tenantId, 'archive.read')
+    // No unit id holds a NUL character (PostgreSQL would refuse it in a text comparison).
+    const lookup = unitId.includes('\0') ? '' : unitId
     const t = await this.deps.db.kysely
       .selectFrom('unit_tombstone')
       .selectAll()
       .where('tenant_id', '=', tenantId)
-      .where('unit_id', '=', unitId)
+      .where('unit_id', '=', lookup)
       .executeTakeFirst()
     if (!t)
       throw new AppError(
