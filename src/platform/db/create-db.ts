@@ -67,6 +67,13 @@ export function createDb(cfg: DatabaseConfig): Db {
     return { dialect: 'sqlite', kysely, close: () => kysely.destroy() }
   }
   const pool = new pg.Pool({ connectionString: cfg.url, max: cfg.poolSize })
+  // An idle connection closed by the server (restart, failover, administrator) is an 'error' event of the
+  // pool: without a listener it would crash the process. The pool drops that client and opens another.
+  pool.on('error', (err) => {
+    process.emitWarning(
+      `PostgreSQL : connexion inactive perdue (${err.message}) ; le pool en ouvre une autre`,
+    )
+  })
   const kysely = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) })
   return { dialect: 'postgres', kysely, close: () => kysely.destroy() }
 }
