@@ -57,11 +57,25 @@ export interface SearchDeps {
   readonly onePassLimit?: number
   /** Facets of a larger matching set are counted over its first `facetCap` units (default FACET_CAP). */
   readonly facetCap?: number
+  /** Totals are counted up to `totalCap` units unless `exactTotal` (default TOTAL_CAP). */
+  readonly totalCap?: number
+  /** Relevance ranks the first `rankCap` matching units of a larger set (SQLite; default RANK_CAP). */
+  readonly rankCap?: number
 }
 
 const FACET_TOP = 50
 /** Facets of a larger matching set are counted over its first FACET_CAP units (and said so). */
 export const FACET_CAP = 10_000
+/**
+ * Totals are counted up to TOTAL_CAP units (like Elasticsearch's `track_total_hits`): past it the answer
+ * says `total: TOTAL_CAP, totalIsLowerBound: true`; `exactTotal=true` counts everything.
+ */
+export const TOTAL_CAP = 10_000
+/**
+ * Relevance over a bounded candidate set (SQLite): a matching set larger than RANK_CAP is ranked by bm25
+ * over its first RANK_CAP units in index (rid) order, and the answer says `rankedOver: RANK_CAP`.
+ */
+export const RANK_CAP = 10_000
 /** A matching set up to this size is read in one pass (page, total and facets together). */
 const SMALL_SET = 5000
 
@@ -89,11 +103,15 @@ interface Cursor {
   k: string | number
   r: number
   h: string
+  /** Bounded relevance: the last rid of the candidate set, so that every page ranks the same set. */
+  b?: number
 }
 
 interface Internal {
   /** Roots of the tenant only (tree browsing). */
   readonly root?: boolean
+  /** Relevance over the whole matching set (selectUnitIds: every matching unit, not the first RANK_CAP). */
+  readonly exactRank?: boolean
 }
 
 /**
@@ -617,7 +635,16 @@ export class SearchService {
     internal: Internal,
   ): string {
     return createHash('sha256')
-      .update(JSON.stringify([tenantId, input.terms, input.filters, input.sort, v ?? null, internal]))
+      .update(
+        JSON.stringify([
+          tenantId,
+          input.terms,
+          input.filters,
+          input.sort,
+          v ?? null,
+          { root: internal.root },
+        ]),
+      )
       .digest('base64url')
       .slice(0, 16)
   }
@@ -636,7 +663,8 @@ export class SearchService {
       (typeof o.k !== 'string' && typeof o.k !== 'number') ||
       typeof o.r !== 'number' ||
       !Number.isSafeInteger(o.r) ||
-      typeof o.h !== 'string'
+      typeof o.h !== 'string' ||
+      (o.b !== undefined && (typeof o.b !== 'number' || !Number.isSafeInteger(o.b)))
     ) {
       throw SearchErrors.badCursor('format')
     }
@@ -674,6 +702,8 @@ export class SearchService {
     let ridCol: RawBuilder<unknown> = sql`s.rid`
     let titleCol: RawBuilder<unknown> = sql`s.title_key`
     const where: RawBuilder<unknown>[] = [sql`s.tenant_id = ${tenantId}`]
+    /** SQLite relevance: where the words-and-tags subquery sits in `where` (bounded relevance swaps it). */
+    let tagIn = -1
     /** Predicates that only tie the driving table to unit_search (not filters). */
     let joins = 1
     if (positive) {
@@ -691,8 +721,9 @@ export class SearchService {
           // bm25 computes the weight of every phrase of its MATCH over the whole index: the tags' long
           // lists would cost more than the query. So it runs on a MATCH of the words alone, and a second
           // cursor on the same index (words and tags) filters its rows; bm25 is computed for those only.
+          where.push(sql`unit_fts match ${this.ftsMatch(input.terms, [])}`)
+          tagIn = where.length
           where.push(
-            sql`unit_fts match ${this.ftsMatch(input.terms, [])}`,
             sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})`,
           )
           joins++
@@ -748,19 +779,26 @@ export class SearchService {
     let facets: SearchFacets | undefined
     let countedOver: number | undefined
 
+    const totalCap = input.exactTotal ? undefined : (this.deps.totalCap ?? TOTAL_CAP)
+    let totalIsLowerBound = false
+    /** The total, counting at most totalCap + 1 units (then the total is totalCap, a lower bound). */
     const count = async (): Promise<number> => {
+      const lim = totalCap !== undefined ? sql`limit ${totalCap + 1}` : sql``
       let c
       if (bare && match !== undefined) {
+        c = await sql<{ n: number }>`select count(*) as n from (select 1 from unit_fts
+          where unit_fts match ${match} ${lim}) x`.execute(this.k)
+      } else if (bare && drivenBy === 'parent') {
+        c = await sql<{ n: number }>`select count(*) as n from (select 1 from unit_search_child
+          where tenant_id = ${tenantId} and parent_id = ${f.parent!} ${lim}) x`.execute(this.k)
+      } else {
         c = await sql<{
           n: number
-        }>`select count(*) as n from unit_fts where unit_fts match ${match}`.execute(this.k)
-      } else if (bare && drivenBy === 'parent') {
-        c = await sql<{ n: number }>`select count(*) as n from unit_search_child
-          where tenant_id = ${tenantId} and parent_id = ${f.parent!}`.execute(this.k)
-      } else {
-        c = await sql<{ n: number }>`select count(*) as n from ${from} where ${W}`.execute(this.k)
+        }>`select count(*) as n from (select 1 from ${from} where ${W} ${lim}) x`.execute(this.k)
       }
-      return Number(c.rows[0]?.n ?? 0)
+      const n = Number(c.rows[0]?.n ?? 0)
+      totalIsLowerBound = totalCap !== undefined && n > totalCap
+      return totalIsLowerBound ? totalCap! : n
     }
 
     if (input.facets) {
@@ -802,26 +840,53 @@ export class SearchService {
         countedOver = r.total
       }
     }
+    /** Bounded relevance (SQLite): the last rid of the first rankCap matching units, when more match. */
+    let rankBound: number | undefined
+    if (!pageRows && match !== undefined && input.sort === 'relevance' && !internal.exactRank) {
+      const rankCap = this.deps.rankCap ?? RANK_CAP
+      if (cursor) rankBound = cursor.b
+      else if (total === undefined || totalIsLowerBound || total > rankCap) {
+        // the rankCap-th matching rid, and whether one more matches (FTS5 reads its doclists in rid order)
+        const r = await (
+          bare
+            ? sql<{ rid: number }>`select rowid as rid from unit_fts where unit_fts match ${match}
+              order by rowid limit 2 offset ${rankCap - 1}`
+            : sql<{ rid: number }>`select unit_fts.rowid as rid from ${from} where ${W}
+              order by unit_fts.rowid limit 2 offset ${rankCap - 1}`
+        ).execute(this.k)
+        if (r.rows.length === 2) rankBound = Number(r.rows[0]!.rid)
+      }
+    }
     if (!pageRows) {
       if (bare && match !== undefined && input.sort === 'relevance') {
         // relevance straight from FTS5 (no join but for the page's units)
+        const rb = rankBound !== undefined ? sql`rowid <= ${rankBound}` : sql`1 = 1`
         const page = await sql<PageRow>`
           select f.rid, s.unit_id, s.producer, f.score as k
           from (select rid, score from (select rowid as rid, ${score} as score from unit_fts
-              where unit_fts match ${this.ftsMatch(input.terms, [])}
-                and +rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})) x
+              where unit_fts match ${this.ftsMatch(input.terms, [])} and ${rb}
+                and +rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match}
+                  and ${rb})) x
             where ${cursor ? sql`(score, rid) > (${cursor.k}, ${cursor.r})` : sql`1 = 1`}
             order by score, rid limit ${limit + 1} offset ${cursor ? 0 : input.offset}) f
           join unit_search s on s.rid = f.rid
           order by f.score, f.rid`.execute(this.k)
         pageRows = page.rows
       } else {
+        let WR = W
+        if (rankBound !== undefined) {
+          const w = [...where]
+          w[tagIn] = sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2
+            where f2.unit_fts match ${match!} and f2.rowid <= ${rankBound})`
+          w.push(sql`unit_fts.rowid <= ${rankBound}`)
+          WR = sql.join(w, sql` and `)
+        }
         // `score` is computed in the inner select so that the outer order and keyset can name it.
         const page = await sql<PageRow>`
           select s.rid, s.unit_id, s.producer, ${key} as k
           from (select ${ridCol} as rid, s.unit_id, s.producer, ${titleCol} as title_key, s.sort_date,
               s.created_at, ${score} as score
-            from ${from} where ${W}) s
+            from ${from} where ${WR}) s
           where ${keyset}
           order by ${key} ${dir}, s.rid ${dir} limit ${limit + 1} offset ${cursor ? 0 : input.offset}`.execute(
           this.k,
@@ -839,6 +904,7 @@ export class SearchService {
               k: typeof last.k === 'string' ? last.k : Number(last.k),
               r: Number(last.rid),
               h: hash,
+              ...(rankBound !== undefined ? { b: rankBound } : {}),
             }),
           ).toString('base64url')
         : null
@@ -849,11 +915,13 @@ export class SearchService {
     const producerOf = new Map(rows.map((r) => [r.unit_id, r.producer]))
     return {
       total,
+      ...(totalIsLowerBound ? { totalIsLowerBound } : {}),
+      ...(rankBound !== undefined ? { rankedOver: this.deps.rankCap ?? RANK_CAP } : {}),
       results: summaries.map((u) => ({ ...u, originatingAgency: producerOf.get(u.id) ?? null })),
       ...(facets
         ? {
             facets,
-            facetsApproximate: (countedOver ?? total) < total,
+            facetsApproximate: (countedOver ?? total) < total || totalIsLowerBound,
             facetsCountedOver: countedOver ?? total,
           }
         : {}),
@@ -950,6 +1018,7 @@ export class SearchService {
           ...(cursor ? { cursor } : {}),
         },
         visibility,
+        { exactRank: true },
       )
       for (const u of r.results) {
         if (ids.length >= max) return { ids, truncated: true }
