@@ -835,7 +835,7 @@ export class SearchService {
       if (!facets) {
         total ??= await count()
         const cap = this.deps.facetCap ?? FACET_CAP
-        const r = await this.facets(withLife, W, total > cap ? cap : undefined)
+        const r = await this.facets(withLife, W, total > cap || totalIsLowerBound ? cap : undefined)
         facets = r.facets
         countedOver = r.total
       }
