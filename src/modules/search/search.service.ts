@@ -702,7 +702,7 @@ export class SearchService {
     let ridCol: RawBuilder<unknown> = sql`s.rid`
     let titleCol: RawBuilder<unknown> = sql`s.title_key`
     const where: RawBuilder<unknown>[] = [sql`s.tenant_id = ${tenantId}`]
-    /** SQLite relevance: where the words-and-tags subquery sits in `where` (bounded relevance swaps it). */
+    /** SQLite text queries: where the MATCH of words and tags sits in `where` (rankWhere swaps it). */
     let tagIn = -1
     /** Predicates that only tie the driving table to unit_search (not filters). */
     let joins = 1
@@ -717,20 +717,10 @@ export class SearchService {
         tagged = t.exact
         match = this.ftsMatch(input.terms, t.groups)
         from = sql`unit_fts join unit_search s on s.rid = unit_fts.rowid`
-        if (input.sort === 'relevance') {
-          // bm25 computes the weight of every phrase of its MATCH over the whole index: the tags' long
-          // lists would cost more than the query. So it runs on a MATCH of the words alone, and a second
-          // cursor on the same index (words and tags) filters its rows; bm25 is computed for those only.
-          where.push(sql`unit_fts match ${this.ftsMatch(input.terms, [])}`)
-          tagIn = where.length
-          where.push(
-            sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})`,
-          )
-          joins++
-          score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0, 0.0)`
-        } else {
-          where.push(sql`unit_fts match ${match}`)
-        }
+        // relevance: the queries that compute bm25 swap this MATCH for the words' one (rankWhere)
+        if (input.sort === 'relevance') score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0, 0.0)`
+        tagIn = where.length
+        where.push(sql`unit_fts match ${match}`)
       }
       joins++
     } else if (f.parent) {
@@ -762,6 +752,40 @@ export class SearchService {
     /** No SQL predicate beyond the text index (SQLite) or the children index: counts need no join. */
     const bare = where.length === joins
     const W = sql.join(where, sql` and `)
+    const rankCap = this.deps.rankCap ?? RANK_CAP
+    /**
+     * The predicates of a query computing bm25 (SQLite relevance): bm25 weighs every phrase of its MATCH
+     * over the whole index, and the tags' long lists would cost more than the query. So it runs on a
+     * MATCH of the words alone, and a second cursor on the same index (words and tags) filters its rows;
+     * bm25 is computed for those only. With `bound`, both stop at that rid: the candidates are the first
+     * rankCap units of the matching set (when the MATCH is the whole filter, the second cursor also stops
+     * after rankCap rows: FTS5 is faster so than with a rowid range over many OR-ed tags).
+     */
+    const rankWhere = (bound?: number): RawBuilder<unknown> => {
+      if (match === undefined || input.sort !== 'relevance') return W
+      const w = [...where]
+      const words = sql`unit_fts match ${this.ftsMatch(input.terms, [])}`
+      w.splice(
+        tagIn,
+        1,
+        ...(bound === undefined
+          ? [
+              words,
+              sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})`,
+            ]
+          : [
+              words,
+              sql`unit_fts.rowid <= ${bound}`,
+              // (the words-and-tags set is a superset when SQL predicates remain: no limit then)
+              bare
+                ? sql`+unit_fts.rowid in (select rid from (select f2.rowid as rid from unit_fts f2
+                  where f2.unit_fts match ${match} order by f2.rowid limit ${rankCap}) c where rid <= ${bound})`
+                : sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2
+                  where f2.unit_fts match ${match} and f2.rowid <= ${bound})`,
+            ]),
+      )
+      return sql.join(w, sql` and `)
+    }
     from = needLife ? withLife : from
 
     const { key, desc } = this.sortKey(input.sort)
@@ -813,7 +837,7 @@ export class SearchService {
           from (select ${ridCol} as rid, s.unit_id, s.producer, s.level as lv, l.final_action as fa,
               s.has_digital as hd, s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
               ${titleCol} as title_key, s.sort_date, s.created_at, ${score} as score
-            from ${withLife} where ${W}) s
+            from ${withLife} where ${rankWhere()}) s
           order by ${key} ${dir}, s.rid ${dir} limit ${this.onePass + 1}`.execute(this.k)
         const complete = all.rows.length <= this.onePass
         let start: number | undefined = cursor ? undefined : input.offset
@@ -843,7 +867,6 @@ export class SearchService {
     /** Bounded relevance (SQLite): the last rid of the first rankCap matching units, when more match. */
     let rankBound: number | undefined
     if (!pageRows && match !== undefined && input.sort === 'relevance' && !internal.exactRank) {
-      const rankCap = this.deps.rankCap ?? RANK_CAP
       if (cursor) rankBound = cursor.b
       else if (total === undefined || totalIsLowerBound || total > rankCap) {
         // the rankCap-th matching rid, and whether one more matches (FTS5 reads its doclists in rid order)
@@ -860,27 +883,22 @@ export class SearchService {
     if (!pageRows) {
       if (bare && match !== undefined && input.sort === 'relevance') {
         // relevance straight from FTS5 (no join but for the page's units)
-        const rb = rankBound !== undefined ? sql`rowid <= ${rankBound}` : sql`1 = 1`
+        const inSet =
+          rankBound === undefined
+            ? sql`+rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})`
+            : sql`rowid <= ${rankBound} and +rowid in (select rid from (select f2.rowid as rid from unit_fts f2
+                where f2.unit_fts match ${match} order by f2.rowid limit ${rankCap}) c where rid <= ${rankBound})`
         const page = await sql<PageRow>`
           select f.rid, s.unit_id, s.producer, f.score as k
           from (select rid, score from (select rowid as rid, ${score} as score from unit_fts
-              where unit_fts match ${this.ftsMatch(input.terms, [])} and ${rb}
-                and +rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match}
-                  and ${rb})) x
+              where unit_fts match ${this.ftsMatch(input.terms, [])} and ${inSet}) x
             where ${cursor ? sql`(score, rid) > (${cursor.k}, ${cursor.r})` : sql`1 = 1`}
             order by score, rid limit ${limit + 1} offset ${cursor ? 0 : input.offset}) f
           join unit_search s on s.rid = f.rid
           order by f.score, f.rid`.execute(this.k)
         pageRows = page.rows
       } else {
-        let WR = W
-        if (rankBound !== undefined) {
-          const w = [...where]
-          w[tagIn] = sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2
-            where f2.unit_fts match ${match!} and f2.rowid <= ${rankBound})`
-          w.push(sql`unit_fts.rowid <= ${rankBound}`)
-          WR = sql.join(w, sql` and `)
-        }
+        const WR = rankWhere(rankBound)
         // `score` is computed in the inner select so that the outer order and keyset can name it.
         const page = await sql<PageRow>`
           select s.rid, s.unit_id, s.producer, ${key} as k

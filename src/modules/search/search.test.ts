@@ -616,6 +616,7 @@ for (const dialect of testDialects()) {
           level: i % 3 === 0 ? 'File' : 'Item',
           ...(i % 2 === 1 ? { start: '1950-01-01', end: '1950-12-31' } : {}),
           life: { finalAction: 'Keep', comm: 'immediate' },
+          op: i % 3 === 2 ? 'op-2' : 'op-1',
         }
       }
       await units(defs, 'cap')
@@ -707,6 +708,8 @@ for (const dialect of testDialects()) {
         { q: 'commun', limit: '4' },
         { q: 'commun', finalAction: 'Keep', limit: '5' },
         { q: 'commun', date: '1950', limit: '3' },
+        // a filter the index tags do not cover: the candidates are the first 12 of the filtered set
+        { q: 'commun', operation: 'op-1', limit: '4' },
       ] as Record<string, string>[]) {
         const all = await pages(exact, { ...p, limit: '200' })
         const t = await pages(tight, p)
