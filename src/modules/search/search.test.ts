@@ -1089,10 +1089,20 @@ for (const dialect of testDialects()) {
         assert.equal(res.statusCode, 200)
         assert.equal(res.json().results.length, 1)
         assert.notEqual(res.json().results[0].id, body.results[0].id)
+        // exactTotal: same answer below the cap (no lower-bound flag either way); the cursor stays valid
+        res = await get(
+          `/api/v1/units?q=${encodeURIComponent('délibération')}&level=File&limit=1&exactTotal=true&cursor=${body.nextCursor}`,
+        )
+        assert.equal(res.statusCode, 200, res.body)
+        assert.equal(res.json().total, 2)
+        assert.equal(res.json().totalIsLowerBound, undefined)
+        assert.equal('totalIsLowerBound' in body, false)
         for (const [url, status, code] of [
           [`/api/v1/units?q=${encodeURIComponent("'; drop table archive_unit")}`, 400, 'SEARCH_QUERY_SYNTAX'],
           ['/api/v1/units?q=%22open', 400, 'SEARCH_QUERY_SYNTAX'],
           ['/api/v1/units?bogus=1', 400, 'SEARCH_UNKNOWN_FIELD'],
+          ['/api/v1/units?exactTotal=yes', 400, 'SEARCH_BAD_VALUE'],
+          ['/api/v1/units?exactTotal=true&exactTotal=false', 400, 'SEARCH_BAD_VALUE'],
           ['/api/v1/units?limit=5000', 400, 'SEARCH_PAGE_TOO_LARGE'],
           ['/api/v1/units?level=File&level=Item', 400, 'SEARCH_BAD_VALUE'],
           ['/api/v1/units?offset=100000', 400, 'SEARCH_DEEP_PAGING'],
