@@ -752,7 +752,6 @@ export class SearchService {
     /** No SQL predicate beyond the text index (SQLite) or the children index: counts need no join. */
     const bare = where.length === joins
     const W = sql.join(where, sql` and `)
-    const rankCap = this.deps.rankCap ?? RANK_CAP
     /**
      * The predicates of a query computing bm25 (SQLite relevance): bm25 weighs every phrase of its MATCH
      * over the whole index, and the tags' long lists would cost more than the query. So it runs on a
@@ -805,11 +804,31 @@ export class SearchService {
 
     const totalCap = input.exactTotal ? undefined : (this.deps.totalCap ?? TOTAL_CAP)
     let totalIsLowerBound = false
+    /** Bare relevance past the rank cap: the rankCap-th matching rid, read by the count (one pass). */
+    let boundByCount: number | undefined
+    const rankCap = this.deps.rankCap ?? RANK_CAP
     /** The total, counting at most totalCap + 1 units (then the total is totalCap, a lower bound). */
     const count = async (): Promise<number> => {
       const lim = totalCap !== undefined ? sql`limit ${totalCap + 1}` : sql``
       let c
-      if (bare && match !== undefined) {
+      if (
+        bare &&
+        match !== undefined &&
+        input.sort === 'relevance' &&
+        !internal.exactRank &&
+        !cursor &&
+        totalCap !== undefined &&
+        totalCap >= rankCap
+      ) {
+        // the first totalCap + 1 matching rids once: their count, and the rankCap-th (the rank bound)
+        const r = await sql<{ n: number; b: number | null }>`with x as materialized (select rowid as rid
+            from unit_fts where unit_fts match ${match} order by rowid ${lim})
+          select (select count(*) from x) as n,
+            (select rid from x order by rid limit 1 offset ${rankCap - 1}) as b`.execute(this.k)
+        const n = Number(r.rows[0]?.n ?? 0)
+        if (n > rankCap) boundByCount = Number(r.rows[0]!.b)
+        c = r
+      } else if (bare && match !== undefined) {
         c = await sql<{ n: number }>`select count(*) as n from (select 1 from unit_fts
           where unit_fts match ${match} ${lim}) x`.execute(this.k)
       } else if (bare && drivenBy === 'parent') {
@@ -868,6 +887,7 @@ export class SearchService {
     let rankBound: number | undefined
     if (!pageRows && match !== undefined && input.sort === 'relevance' && !internal.exactRank) {
       if (cursor) rankBound = cursor.b
+      else if (boundByCount !== undefined) rankBound = boundByCount
       else if (total === undefined || totalIsLowerBound || total > rankCap) {
         // the rankCap-th matching rid, and whether one more matches (FTS5 reads its doclists in rid order)
         const r = await (

@@ -726,6 +726,13 @@ for (const dialect of testDialects()) {
           all.got.filter((n) => firstByRid.includes(n)),
           `${JSON.stringify(p)}: bm25 order of the first 12`,
         )
+        // a total cap above the rank cap: the count reads the bound in the same pass (bare); same pages
+        const wide = await pages(svc({ totalCap: 15, rankCap: 12, onePassLimit: 2, facetCap: 10 }), p)
+        assert.deepEqual(wide.got, t.got, JSON.stringify(p))
+        assert.deepEqual(
+          [wide.first.rankedOver, wide.first.totalIsLowerBound, wide.first.total],
+          [12, all.got.length > 15 ? true : undefined, Math.min(all.got.length, 15)],
+        )
         // the exact ranking puts later (better) units first: the bounded one does not invent them
         assert.notDeepEqual(t.got.slice(0, 3), all.got.slice(0, 3))
         // exactRank for selections: every matching unit
