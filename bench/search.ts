@@ -11,7 +11,8 @@
  * Run: node --import tsx bench/search.ts            (SQLite, in SAEH_BENCH_DIR or the temp folder)
  *      BENCH_PG_URL=postgres://… node --import tsx bench/search.ts   (PostgreSQL, an empty database)
  * Options: BENCH_UNITS, BENCH_QUERIES (default 100), BENCH_KEEP=1 (keep the database), BENCH_HOME=dir
- * (reuse the instance of an earlier BENCH_KEEP run: measurements only).
+ * (reuse the instance of an earlier BENCH_KEEP run: measurements only), BENCH_EXACT=1 (exact totals and
+ * relevance over the whole matching set: `exactTotal=true` and no rank cap — the behaviour before the caps).
  */
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -23,7 +24,7 @@ import { initInstance } from '../src/main/instance.js'
 import { SYSTEM_PRINCIPAL } from '../src/modules/tenancy/index.js'
 import { silentLogger } from '../src/platform/log.js'
 import { toJson } from '../src/platform/db/create-db.js'
-import { parseSearchParams, type IndexSource } from '../src/modules/search/index.js'
+import { parseSearchParams, SearchService, type IndexSource } from '../src/modules/search/index.js'
 
 const N = Number(process.env.BENCH_UNITS ?? 1_000_000)
 const QUERIES = Number(process.env.BENCH_QUERIES ?? 100)
@@ -482,6 +483,13 @@ async function time<T>(f: () => Promise<T>): Promise<[number, T]> {
 }
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`
 
+/** BENCH_EXACT=1: exact totals and exact relevance (the opt-out), for a before/after comparison. */
+const exact = !!process.env.BENCH_EXACT
+const search = exact
+  ? new SearchService({ db: c.db, clock: c.clock, catalog: c.catalog, rankCap: Number.MAX_SAFE_INTEGER })
+  : c.search
+const opt: Record<string, string> = exact ? { exactTotal: 'true' } : {}
+console.log(exact ? 'mode: exact totals, exact relevance' : 'mode: capped totals, bounded relevance')
 const TEXTS = [
   'délibération voirie',
   'conseil municipal',
@@ -517,8 +525,8 @@ const totals: number[] = []
 const byPair = FILTERS.map(() => ({ ms: [] as number[], hits: [] as number[] }))
 const rows: string[] = []
 for (let i = 0; i < QUERIES + 5; i++) {
-  const params = { q: TEXTS[i % TEXTS.length]!, ...FILTERS[i % FILTERS.length]!, limit: '50' }
-  const [ms, r] = await time(() => c.search.search(TENANT, parseSearchParams(params)))
+  const params = { q: TEXTS[i % TEXTS.length]!, ...FILTERS[i % FILTERS.length]!, limit: '50', ...opt }
+  const [ms, r] = await time(() => search.search(TENANT, parseSearchParams(params)))
   if (i >= 5) {
     times.push(ms)
     totals.push(r.total)
@@ -552,15 +560,34 @@ for (const [j, p] of byPair.entries()) {
 // text alone, facets on big matching sets
 const big: number[] = []
 for (const q of ['conseil', 'municipal', 'delib*']) {
-  const [ms, r] = await time(() => c.search.search(TENANT, parseSearchParams({ q })))
+  const [ms, r] = await time(() => search.search(TENANT, parseSearchParams({ q, ...opt })))
   big.push(ms)
   console.log(`  {"q":"${q}"} (no filter) → ${r.total} in ${fmt(ms)}`)
 }
 rows.push(
   `| full text alone + facets, large matching sets (3 queries) | ${fmt(pct(big, 50))} | — | ${fmt(Math.max(...big))} | |`,
 )
-const [allMs, all] = await time(() => c.search.search(TENANT, parseSearchParams({})))
+const [allMs, all] = await time(() => search.search(TENANT, parseSearchParams({ ...opt })))
 rows.push(`| no criteria (${all.total} units) + facets | ${fmt(allMs)} | — | — | |`)
+// the large set of the brief, by each sort: first page, then the next page through its cursor
+for (const sort of ['relevance', 'date', '-date', 'title']) {
+  const params = { q: '"conseil municipal"', communicable: 'yes', finalAction: 'Keep', sort, ...opt }
+  const first: number[] = []
+  const next: number[] = []
+  let r1
+  for (let i = 0; i < 5; i++) {
+    const [ms, r] = await time(() => search.search(TENANT, parseSearchParams(params)))
+    first.push(ms)
+    r1 = r
+    const [ms2] = await time(() =>
+      search.search(TENANT, parseSearchParams({ ...params, cursor: r.nextCursor! })),
+    )
+    next.push(ms2)
+  }
+  rows.push(
+    `| "conseil municipal" + communicable:yes finalAction:Keep, sort ${sort} (total ${r1!.total}${r1!.totalIsLowerBound ? '+' : ''}${r1!.rankedOver ? `, rankedOver ${r1!.rankedOver}` : ''}), 5× page 1 / page 2 | ${fmt(pct(first, 50))} / ${fmt(pct(next, 50))} | — | ${fmt(Math.max(...first))} / ${fmt(Math.max(...next))} | |`,
+  )
+}
 
 // tree: every page of the 10,000-child unit
 const bigRoot = 'u00000001'

@@ -26,6 +26,9 @@ for (const dialect of testDialects()) {
       assert.equal(saeh(['user', 'create', 'lea', '--tenant', 'default', '--role', 'reader']).code, 0)
       // Not communicable before 2049: the reader sees nothing and is refused the file with the date.
       assert.equal(saeh(['unit', 'search', '--tenant', 'default', '--as', 'lea', '--json']).json().total, 0)
+      // --exact-total: accepted, the exact count (no lower-bound flag for a small set)
+      const exact = saeh(['unit', 'search', '--tenant', 'default', '--exact-total', '--json']).json()
+      assert.deepEqual([exact.total, exact.totalIsLowerBound], [units.length, undefined])
       const refused = saeh([
         'object',
         'get',

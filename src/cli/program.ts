@@ -391,6 +391,7 @@ export function buildProgram(): Command {
     .option('--limit <n>', 'résultats par page (au plus 200)')
     .option('--cursor <cursor>', 'page suivante (nextCursor)')
     .option('--no-facets', 'sans facettes')
+    .option('--exact-total', 'compter tous les résultats (au-delà de 10 000, le total est sinon un minimum)')
     .option('--access-contract <id>', 'contrat d’accès')
     .action(async function (this: Command, query: string | undefined, o: Record<string, string | boolean>) {
       await withInstance(this, o as { tenant: string }, async (c, actor, g) => {
@@ -422,11 +423,12 @@ export function buildProgram(): Command {
         for (const [opt, p] of Object.entries(names)) if (typeof o[opt] === 'string') params[p] = o[opt]
         if (query !== undefined) params.q = query
         if (o.facets === false) params.facets = 'false'
+        if (o.exactTotal === true) params.exactTotal = 'true'
         const r = await c.search.search(tenant, parseSearchParams(params), c.access.visibilityOf(ctx))
         c.access.record(ctx, 'UNIT_SEARCH', null, { query: params, total: r.total })
         emit(g, r, () =>
           [
-            `${r.total} unité(s)`,
+            r.totalIsLowerBound ? `plus de ${r.total} unités` : `${r.total} unité(s)`,
             ...r.results.map((u) => `  ${u.id}  ${u.title}`),
             ...(r.facets
               ? Object.entries(r.facets as unknown as Record<string, { value: string; count: number }[]>)

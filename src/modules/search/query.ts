@@ -78,7 +78,7 @@ export const FILTER_FIELDS = [
   'box',
 ] as const
 type FilterField = (typeof FILTER_FIELDS)[number]
-const PARAMS = ['q', 'sort', 'limit', 'cursor', 'facets', 'offset'] as const
+const PARAMS = ['q', 'sort', 'limit', 'cursor', 'facets', 'offset', 'exactTotal'] as const
 /** Earlier parameter names of GET /units, still accepted. */
 const ALIASES: Record<string, FilterField> = { parentId: 'parent', operationId: 'operation' }
 
@@ -388,6 +388,13 @@ export function parseSearchParams(params: Readonly<Record<string, unknown>>): Se
     }
     facets = raw.facets === 'true'
   }
+  let exactTotal = false
+  if (raw.exactTotal !== undefined) {
+    if (raw.exactTotal !== 'true' && raw.exactTotal !== 'false') {
+      throw SearchErrors.badValue('exactTotal', raw.exactTotal, 'attendu true ou false')
+    }
+    exactTotal = raw.exactTotal === 'true'
+  }
   if (raw.cursor !== undefined && !/^[A-Za-z0-9_-]{1,2000}$/.test(raw.cursor)) {
     throw SearchErrors.badCursor('format')
   }
@@ -399,5 +406,6 @@ export function parseSearchParams(params: Readonly<Record<string, unknown>>): Se
     offset,
     ...(raw.cursor !== undefined ? { cursor: raw.cursor } : {}),
     facets,
+    ...(exactTotal ? { exactTotal } : {}),
   }
 }

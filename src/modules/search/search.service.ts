@@ -57,11 +57,25 @@ export interface SearchDeps {
   readonly onePassLimit?: number
   /** Facets of a larger matching set are counted over its first `facetCap` units (default FACET_CAP). */
   readonly facetCap?: number
+  /** Totals are counted up to `totalCap` units unless `exactTotal` (default TOTAL_CAP). */
+  readonly totalCap?: number
+  /** Relevance ranks the first `rankCap` matching units of a larger set (SQLite; default RANK_CAP). */
+  readonly rankCap?: number
 }
 
 const FACET_TOP = 50
 /** Facets of a larger matching set are counted over its first FACET_CAP units (and said so). */
 export const FACET_CAP = 10_000
+/**
+ * Totals are counted up to TOTAL_CAP units (like Elasticsearch's `track_total_hits`): past it the answer
+ * says `total: TOTAL_CAP, totalIsLowerBound: true`; `exactTotal=true` counts everything.
+ */
+export const TOTAL_CAP = 10_000
+/**
+ * Relevance over a bounded candidate set (SQLite): a matching set larger than RANK_CAP is ranked by bm25
+ * over its first RANK_CAP units in index (rid) order, and the answer says `rankedOver: RANK_CAP`.
+ */
+export const RANK_CAP = 10_000
 /** A matching set up to this size is read in one pass (page, total and facets together). */
 const SMALL_SET = 5000
 
@@ -89,11 +103,15 @@ interface Cursor {
   k: string | number
   r: number
   h: string
+  /** Bounded relevance: the last rid of the candidate set, so that every page ranks the same set. */
+  b?: number
 }
 
 interface Internal {
   /** Roots of the tenant only (tree browsing). */
   readonly root?: boolean
+  /** Relevance over the whole matching set (selectUnitIds: every matching unit, not the first RANK_CAP). */
+  readonly exactRank?: boolean
 }
 
 /**
@@ -617,7 +635,16 @@ export class SearchService {
     internal: Internal,
   ): string {
     return createHash('sha256')
-      .update(JSON.stringify([tenantId, input.terms, input.filters, input.sort, v ?? null, internal]))
+      .update(
+        JSON.stringify([
+          tenantId,
+          input.terms,
+          input.filters,
+          input.sort,
+          v ?? null,
+          { root: internal.root },
+        ]),
+      )
       .digest('base64url')
       .slice(0, 16)
   }
@@ -636,7 +663,8 @@ export class SearchService {
       (typeof o.k !== 'string' && typeof o.k !== 'number') ||
       typeof o.r !== 'number' ||
       !Number.isSafeInteger(o.r) ||
-      typeof o.h !== 'string'
+      typeof o.h !== 'string' ||
+      (o.b !== undefined && (typeof o.b !== 'number' || !Number.isSafeInteger(o.b)))
     ) {
       throw SearchErrors.badCursor('format')
     }
@@ -674,6 +702,8 @@ export class SearchService {
     let ridCol: RawBuilder<unknown> = sql`s.rid`
     let titleCol: RawBuilder<unknown> = sql`s.title_key`
     const where: RawBuilder<unknown>[] = [sql`s.tenant_id = ${tenantId}`]
+    /** SQLite text queries: where the MATCH of words and tags sits in `where` (rankWhere swaps it). */
+    let tagIn = -1
     /** Predicates that only tie the driving table to unit_search (not filters). */
     let joins = 1
     if (positive) {
@@ -687,19 +717,10 @@ export class SearchService {
         tagged = t.exact
         match = this.ftsMatch(input.terms, t.groups)
         from = sql`unit_fts join unit_search s on s.rid = unit_fts.rowid`
-        if (input.sort === 'relevance') {
-          // bm25 computes the weight of every phrase of its MATCH over the whole index: the tags' long
-          // lists would cost more than the query. So it runs on a MATCH of the words alone, and a second
-          // cursor on the same index (words and tags) filters its rows; bm25 is computed for those only.
-          where.push(
-            sql`unit_fts match ${this.ftsMatch(input.terms, [])}`,
-            sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})`,
-          )
-          joins++
-          score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0, 0.0)`
-        } else {
-          where.push(sql`unit_fts match ${match}`)
-        }
+        // relevance: the queries that compute bm25 swap this MATCH for the words' one (rankWhere)
+        if (input.sort === 'relevance') score = sql`bm25(unit_fts, ${TITLE_WEIGHT}, 1.0, 0.0)`
+        tagIn = where.length
+        where.push(sql`unit_fts match ${match}`)
       }
       joins++
     } else if (f.parent) {
@@ -731,6 +752,39 @@ export class SearchService {
     /** No SQL predicate beyond the text index (SQLite) or the children index: counts need no join. */
     const bare = where.length === joins
     const W = sql.join(where, sql` and `)
+    /**
+     * The predicates of a query computing bm25 (SQLite relevance): bm25 weighs every phrase of its MATCH
+     * over the whole index, and the tags' long lists would cost more than the query. So it runs on a
+     * MATCH of the words alone, and a second cursor on the same index (words and tags) filters its rows;
+     * bm25 is computed for those only. With `bound`, both stop at that rid: the candidates are the first
+     * rankCap units of the matching set (when the MATCH is the whole filter, the second cursor also stops
+     * after rankCap rows: FTS5 is faster so than with a rowid range over many OR-ed tags).
+     */
+    const rankWhere = (bound?: number): RawBuilder<unknown> => {
+      if (match === undefined || input.sort !== 'relevance') return W
+      const w = [...where]
+      const words = sql`unit_fts match ${this.ftsMatch(input.terms, [])}`
+      w.splice(
+        tagIn,
+        1,
+        ...(bound === undefined
+          ? [
+              words,
+              sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})`,
+            ]
+          : [
+              words,
+              sql`unit_fts.rowid <= ${bound}`,
+              // (the words-and-tags set is a superset when SQL predicates remain: no limit then)
+              bare
+                ? sql`+unit_fts.rowid in (select rid from (select f2.rowid as rid from unit_fts f2
+                  where f2.unit_fts match ${match} order by f2.rowid limit ${rankCap}) c where rid <= ${bound})`
+                : sql`+unit_fts.rowid in (select f2.rowid from unit_fts f2
+                  where f2.unit_fts match ${match} and f2.rowid <= ${bound})`,
+            ]),
+      )
+      return sql.join(w, sql` and `)
+    }
     from = needLife ? withLife : from
 
     const { key, desc } = this.sortKey(input.sort)
@@ -748,19 +802,46 @@ export class SearchService {
     let facets: SearchFacets | undefined
     let countedOver: number | undefined
 
+    const totalCap = input.exactTotal ? undefined : (this.deps.totalCap ?? TOTAL_CAP)
+    let totalIsLowerBound = false
+    /** Bare relevance past the rank cap: the rankCap-th matching rid, read by the count (one pass). */
+    let boundByCount: number | undefined
+    const rankCap = this.deps.rankCap ?? RANK_CAP
+    /** The total, counting at most totalCap + 1 units (then the total is totalCap, a lower bound). */
     const count = async (): Promise<number> => {
+      const lim = totalCap !== undefined ? sql`limit ${totalCap + 1}` : sql``
       let c
-      if (bare && match !== undefined) {
+      if (
+        bare &&
+        match !== undefined &&
+        input.sort === 'relevance' &&
+        !internal.exactRank &&
+        !cursor &&
+        totalCap !== undefined &&
+        totalCap >= rankCap
+      ) {
+        // the first totalCap + 1 matching rids once: their count, and the rankCap-th (the rank bound)
+        const r = await sql<{ n: number; b: number | null }>`with x as materialized (select rowid as rid
+            from unit_fts where unit_fts match ${match} order by rowid ${lim})
+          select (select count(*) from x) as n,
+            (select rid from x order by rid limit 1 offset ${rankCap - 1}) as b`.execute(this.k)
+        const n = Number(r.rows[0]?.n ?? 0)
+        if (n > rankCap) boundByCount = Number(r.rows[0]!.b)
+        c = r
+      } else if (bare && match !== undefined) {
+        c = await sql<{ n: number }>`select count(*) as n from (select 1 from unit_fts
+          where unit_fts match ${match} ${lim}) x`.execute(this.k)
+      } else if (bare && drivenBy === 'parent') {
+        c = await sql<{ n: number }>`select count(*) as n from (select 1 from unit_search_child
+          where tenant_id = ${tenantId} and parent_id = ${f.parent!} ${lim}) x`.execute(this.k)
+      } else {
         c = await sql<{
           n: number
-        }>`select count(*) as n from unit_fts where unit_fts match ${match}`.execute(this.k)
-      } else if (bare && drivenBy === 'parent') {
-        c = await sql<{ n: number }>`select count(*) as n from unit_search_child
-          where tenant_id = ${tenantId} and parent_id = ${f.parent!}`.execute(this.k)
-      } else {
-        c = await sql<{ n: number }>`select count(*) as n from ${from} where ${W}`.execute(this.k)
+        }>`select count(*) as n from (select 1 from ${from} where ${W} ${lim}) x`.execute(this.k)
       }
-      return Number(c.rows[0]?.n ?? 0)
+      const n = Number(c.rows[0]?.n ?? 0)
+      totalIsLowerBound = totalCap !== undefined && n > totalCap
+      return totalIsLowerBound ? totalCap! : n
     }
 
     if (input.facets) {
@@ -775,7 +856,7 @@ export class SearchService {
           from (select ${ridCol} as rid, s.unit_id, s.producer, s.level as lv, l.final_action as fa,
               s.has_digital as hd, s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
               ${titleCol} as title_key, s.sort_date, s.created_at, ${score} as score
-            from ${withLife} where ${W}) s
+            from ${withLife} where ${rankWhere()}) s
           order by ${key} ${dir}, s.rid ${dir} limit ${this.onePass + 1}`.execute(this.k)
         const complete = all.rows.length <= this.onePass
         let start: number | undefined = cursor ? undefined : input.offset
@@ -797,31 +878,53 @@ export class SearchService {
       if (!facets) {
         total ??= await count()
         const cap = this.deps.facetCap ?? FACET_CAP
-        const r = await this.facets(withLife, W, total > cap ? cap : undefined)
+        const r = await this.facets(withLife, W, total > cap || totalIsLowerBound ? cap : undefined)
         facets = r.facets
         countedOver = r.total
+      }
+    }
+    /** Bounded relevance (SQLite): the last rid of the first rankCap matching units, when more match. */
+    let rankBound: number | undefined
+    if (!pageRows && match !== undefined && input.sort === 'relevance' && !internal.exactRank) {
+      if (cursor) rankBound = cursor.b
+      else if (boundByCount !== undefined) rankBound = boundByCount
+      else if (total === undefined || totalIsLowerBound || total > rankCap) {
+        // the rankCap-th matching rid, and whether one more matches (FTS5 reads its doclists in rid order)
+        const r = await (
+          bare
+            ? sql<{ rid: number }>`select rowid as rid from unit_fts where unit_fts match ${match}
+              order by rowid limit 2 offset ${rankCap - 1}`
+            : sql<{ rid: number }>`select unit_fts.rowid as rid from ${from} where ${W}
+              order by unit_fts.rowid limit 2 offset ${rankCap - 1}`
+        ).execute(this.k)
+        if (r.rows.length === 2) rankBound = Number(r.rows[0]!.rid)
       }
     }
     if (!pageRows) {
       if (bare && match !== undefined && input.sort === 'relevance') {
         // relevance straight from FTS5 (no join but for the page's units)
+        const inSet =
+          rankBound === undefined
+            ? sql`+rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})`
+            : sql`rowid <= ${rankBound} and +rowid in (select rid from (select f2.rowid as rid from unit_fts f2
+                where f2.unit_fts match ${match} order by f2.rowid limit ${rankCap}) c where rid <= ${rankBound})`
         const page = await sql<PageRow>`
           select f.rid, s.unit_id, s.producer, f.score as k
           from (select rid, score from (select rowid as rid, ${score} as score from unit_fts
-              where unit_fts match ${this.ftsMatch(input.terms, [])}
-                and +rowid in (select f2.rowid from unit_fts f2 where f2.unit_fts match ${match})) x
+              where unit_fts match ${this.ftsMatch(input.terms, [])} and ${inSet}) x
             where ${cursor ? sql`(score, rid) > (${cursor.k}, ${cursor.r})` : sql`1 = 1`}
             order by score, rid limit ${limit + 1} offset ${cursor ? 0 : input.offset}) f
           join unit_search s on s.rid = f.rid
           order by f.score, f.rid`.execute(this.k)
         pageRows = page.rows
       } else {
+        const WR = rankWhere(rankBound)
         // `score` is computed in the inner select so that the outer order and keyset can name it.
         const page = await sql<PageRow>`
           select s.rid, s.unit_id, s.producer, ${key} as k
           from (select ${ridCol} as rid, s.unit_id, s.producer, ${titleCol} as title_key, s.sort_date,
               s.created_at, ${score} as score
-            from ${from} where ${W}) s
+            from ${from} where ${WR}) s
           where ${keyset}
           order by ${key} ${dir}, s.rid ${dir} limit ${limit + 1} offset ${cursor ? 0 : input.offset}`.execute(
           this.k,
@@ -839,6 +942,7 @@ export class SearchService {
               k: typeof last.k === 'string' ? last.k : Number(last.k),
               r: Number(last.rid),
               h: hash,
+              ...(rankBound !== undefined ? { b: rankBound } : {}),
             }),
           ).toString('base64url')
         : null
@@ -849,11 +953,13 @@ export class SearchService {
     const producerOf = new Map(rows.map((r) => [r.unit_id, r.producer]))
     return {
       total,
+      ...(totalIsLowerBound ? { totalIsLowerBound } : {}),
+      ...(rankBound !== undefined ? { rankedOver: this.deps.rankCap ?? RANK_CAP } : {}),
       results: summaries.map((u) => ({ ...u, originatingAgency: producerOf.get(u.id) ?? null })),
       ...(facets
         ? {
             facets,
-            facetsApproximate: (countedOver ?? total) < total,
+            facetsApproximate: (countedOver ?? total) < total || totalIsLowerBound,
             facetsCountedOver: countedOver ?? total,
           }
         : {}),
@@ -950,6 +1056,7 @@ export class SearchService {
           ...(cursor ? { cursor } : {}),
         },
         visibility,
+        { exactRank: true },
       )
       for (const u of r.results) {
         if (ids.length >= max) return { ids, truncated: true }

@@ -606,6 +606,171 @@ for (const dialect of testDialects()) {
       assert.deepEqual([small.facetsApproximate, small.facetsCountedOver], [false, 1])
     })
 
+    it('caps the total and ranks a bounded candidate set past the caps; identical below them', async () => {
+      // tenant 'cap': 30 units with « commun »; the later ones repeat it (better bm25), odd ones dated 1950
+      await c.tenancy.createTenant(SYSTEM_PRINCIPAL, { id: 'cap', name: 'Plafonds' })
+      const defs: Record<string, U> = {}
+      for (let i = 0; i < 30; i++) {
+        defs[`C${String(i).padStart(2, '0')}`] = {
+          title: `Dossier ${'commun '.repeat(1 + Math.floor(i / 10))}numéro ${i}`,
+          level: i % 3 === 0 ? 'File' : 'Item',
+          ...(i % 2 === 1 ? { start: '1950-01-01', end: '1950-12-31' } : {}),
+          life: { finalAction: 'Keep', comm: 'immediate' },
+          op: i % 3 === 2 ? 'op-2' : 'op-1',
+        }
+      }
+      await units(defs, 'cap')
+      const order = Object.keys(defs)
+      const svc = (o: { totalCap?: number; rankCap?: number; onePassLimit?: number; facetCap?: number }) =>
+        new SearchService({ db: c.db, clock: c.clock, catalog: c.catalog, ...o })
+      const exact = svc({ totalCap: Number.MAX_SAFE_INTEGER, rankCap: Number.MAX_SAFE_INTEGER })
+      const idName = (id: string) => Object.keys(ids).find((k) => ids[k] === id)!
+      /** Every page through the cursors: names in order, and the first page. */
+      async function pages(s: SearchService, params: Record<string, string>) {
+        const got: string[] = []
+        let cursor: string | undefined
+        let first: SearchResult | undefined
+        for (let n = 0; n < 50; n++) {
+          const r = await s.search('cap', parseSearchParams({ ...params, ...(cursor ? { cursor } : {}) }))
+          first ??= r
+          got.push(...r.results.map((u) => idName(u.id)))
+          cursor = r.nextCursor ?? undefined
+          if (!cursor) break
+        }
+        assert.equal(new Set(got).size, got.length, `no duplicates: ${got.join(',')}`)
+        return { got, first: first! }
+      }
+      const queries: Record<string, string>[] = [
+        { q: 'commun', limit: '4' },
+        { q: 'commun', finalAction: 'Keep', limit: '7' },
+        { q: 'commun', date: '1950', limit: '3' },
+        { q: 'commun', sort: 'title', limit: '5' },
+        { q: 'commun', sort: '-date', level: 'Item', limit: '6' },
+        { sort: 'created', limit: '8' },
+        { level: 'File', limit: '2', facets: 'false' },
+      ]
+      // below the caps: the same answers as exact counting and exact relevance (pages, cursors, facets)
+      const roomy = svc({ totalCap: 30, rankCap: 30, onePassLimit: 2 })
+      const roomyExact = svc({
+        totalCap: Number.MAX_SAFE_INTEGER,
+        rankCap: Number.MAX_SAFE_INTEGER,
+        onePassLimit: 2,
+      })
+      for (const p of queries) {
+        for (const [a, b] of [
+          [roomy, roomyExact],
+          [c.search, exact],
+        ] as const) {
+          let cursor: string | undefined
+          do {
+            const q = { ...p, ...(cursor ? { cursor } : {}) }
+            const x = await a.search('cap', parseSearchParams(q))
+            const y = await b.search('cap', parseSearchParams(q))
+            assert.deepEqual(x, y, JSON.stringify(q))
+            assert.equal(x.totalIsLowerBound, undefined)
+            assert.equal(x.rankedOver, undefined)
+            cursor = x.nextCursor ?? undefined
+          } while (cursor)
+        }
+      }
+
+      // past the total cap: total = cap, said so (facets too); exactTotal=true counts everything
+      const tight = svc({ totalCap: 10, rankCap: 12, onePassLimit: 2, facetCap: 10 })
+      for (const p of queries) {
+        const full = await exact.search('cap', parseSearchParams({ ...p, facets: 'false' }))
+        const r = await tight.search('cap', parseSearchParams(p))
+        if (full.total > 10) {
+          assert.equal(r.total, 10, JSON.stringify(p))
+          assert.equal(r.totalIsLowerBound, true)
+          if (r.facets) {
+            // facets over the first facetCap units, not the whole set
+            assert.equal(r.facetsApproximate, true)
+            assert.equal(r.facetsCountedOver, 10)
+          }
+        } else {
+          assert.equal(r.total, full.total)
+          assert.equal(r.totalIsLowerBound, undefined)
+        }
+        const e = await tight.search('cap', parseSearchParams({ ...p, exactTotal: 'true' }))
+        assert.equal(e.total, full.total, JSON.stringify(p))
+        assert.equal(e.totalIsLowerBound, undefined)
+        // sorts other than relevance: every page is the true page of the whole set
+        if (p.sort) {
+          const a = await pages(tight, p)
+          const b = await pages(exact, p)
+          assert.deepEqual(a.got, b.got, JSON.stringify(p))
+          assert.equal(a.first.rankedOver, undefined)
+        }
+      }
+
+      // relevance past the rank cap (SQLite): the first 12 matching units (index order), ranked by bm25
+      for (const p of [
+        { q: 'commun', limit: '4' },
+        { q: 'commun', finalAction: 'Keep', limit: '5' },
+        { q: 'commun', date: '1950', limit: '3' },
+        // a filter the index tags do not cover: the candidates are the first 12 of the filtered set
+        { q: 'commun', operation: 'op-1', limit: '4' },
+      ] as Record<string, string>[]) {
+        const all = await pages(exact, { ...p, limit: '200' })
+        const t = await pages(tight, p)
+        if (dialect === 'postgres') {
+          assert.deepEqual(t.got, all.got, 'PostgreSQL: exact relevance')
+          assert.equal(t.first.rankedOver, undefined)
+          continue
+        }
+        const firstByRid = order.filter((n) => all.got.includes(n)).slice(0, 12)
+        assert.ok(all.got.length > 12, JSON.stringify(p))
+        assert.equal(t.first.rankedOver, 12, JSON.stringify(p))
+        assert.deepEqual(
+          t.got,
+          all.got.filter((n) => firstByRid.includes(n)),
+          `${JSON.stringify(p)}: bm25 order of the first 12`,
+        )
+        // a total cap above the rank cap: the count reads the bound in the same pass (bare); same pages
+        const wide = await pages(svc({ totalCap: 15, rankCap: 12, onePassLimit: 2, facetCap: 10 }), p)
+        assert.deepEqual(wide.got, t.got, JSON.stringify(p))
+        assert.deepEqual(
+          [wide.first.rankedOver, wide.first.totalIsLowerBound, wide.first.total],
+          [12, all.got.length > 15 ? true : undefined, Math.min(all.got.length, 15)],
+        )
+        // the exact ranking puts later (better) units first: the bounded one does not invent them
+        assert.notDeepEqual(t.got.slice(0, 3), all.got.slice(0, 3))
+        // exactRank for selections: every matching unit
+        const sel = await tight.selectUnitIds('cap', parseSearchParams(p))
+        assert.equal(sel.ids.length, all.got.length)
+      }
+
+      // a bounded cursor keeps its candidate set when better units arrive between pages
+      if (dialect === 'sqlite') {
+        const p1 = await tight.search('cap', parseSearchParams({ q: 'commun', limit: '4' }))
+        await units({ Z1: { title: 'commun commun commun commun commun' } }, 'cap')
+        const rest = await pages(tight, { q: 'commun', limit: '4', cursor: p1.nextCursor! })
+        // (bm25 weights move with every insert, so SQLite relevance pages may overlap: docs/search.md §3)
+        const first12 = order.slice(0, 12)
+        assert.ok(rest.got.length > 0)
+        assert.ok(
+          rest.got.every((x) => first12.includes(x)),
+          rest.got.join(','),
+        )
+        // hostile cursors: a forged bound is refused
+        const forged = JSON.parse(Buffer.from(p1.nextCursor!, 'base64url').toString()) as Record<
+          string,
+          unknown
+        >
+        for (const b of ['x', 1.5, null, { a: 1 }]) {
+          const cur = Buffer.from(JSON.stringify({ ...forged, b })).toString('base64url')
+          await fails(
+            () => tight.search('cap', parseSearchParams({ q: 'commun', cursor: cur })),
+            'SEARCH_BAD_CURSOR',
+          )
+        }
+      }
+      for (const bad of ['yes', '1', 'TRUE', '']) {
+        await fails(() => parseSearchParams({ q: 'commun', exactTotal: bad }), 'SEARCH_BAD_VALUE')
+      }
+      await fails(() => parseSearchParams({ exactTotal: ['true', 'true'] }), 'SEARCH_BAD_VALUE')
+    })
+
     it('rebuilds the index of existing units in the search2 migration (same answers)', async () => {
       if (dialect !== 'sqlite') return
       const queries: [Record<string, string>, string][] = [
@@ -931,10 +1096,20 @@ for (const dialect of testDialects()) {
         assert.equal(res.statusCode, 200)
         assert.equal(res.json().results.length, 1)
         assert.notEqual(res.json().results[0].id, body.results[0].id)
+        // exactTotal: same answer below the cap (no lower-bound flag either way); the cursor stays valid
+        res = await get(
+          `/api/v1/units?q=${encodeURIComponent('délibération')}&level=File&limit=1&exactTotal=true&cursor=${body.nextCursor}`,
+        )
+        assert.equal(res.statusCode, 200, res.body)
+        assert.equal(res.json().total, 2)
+        assert.equal(res.json().totalIsLowerBound, undefined)
+        assert.equal('totalIsLowerBound' in body, false)
         for (const [url, status, code] of [
           [`/api/v1/units?q=${encodeURIComponent("'; drop table archive_unit")}`, 400, 'SEARCH_QUERY_SYNTAX'],
           ['/api/v1/units?q=%22open', 400, 'SEARCH_QUERY_SYNTAX'],
           ['/api/v1/units?bogus=1', 400, 'SEARCH_UNKNOWN_FIELD'],
+          ['/api/v1/units?exactTotal=yes', 400, 'SEARCH_BAD_VALUE'],
+          ['/api/v1/units?exactTotal=true&exactTotal=false', 400, 'SEARCH_BAD_VALUE'],
           ['/api/v1/units?limit=5000', 400, 'SEARCH_PAGE_TOO_LARGE'],
           ['/api/v1/units?level=File&level=Item', 400, 'SEARCH_BAD_VALUE'],
           ['/api/v1/units?offset=100000', 400, 'SEARCH_DEEP_PAGING'],

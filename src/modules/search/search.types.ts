@@ -71,6 +71,8 @@ export interface SearchInput {
   readonly offset: number
   readonly cursor?: string
   readonly facets: boolean
+  /** Count the whole matching set even past TOTAL_CAP (`exactTotal=true`); default: capped. */
+  readonly exactTotal?: boolean
 }
 
 /**
@@ -105,7 +107,15 @@ export interface SearchFacets {
 }
 
 export interface SearchResult {
+  /** The size of the matching set; with `totalIsLowerBound`, a lower bound (TOTAL_CAP: more match). */
   readonly total: number
+  /** Present (true) when more than TOTAL_CAP units match and `exactTotal` was not asked. */
+  readonly totalIsLowerBound?: boolean
+  /**
+   * Present with relevance sort when more than RANK_CAP units match (SQLite): the page is ranked by bm25
+   * over the first `rankedOver` matching units (index order), not over the whole set.
+   */
+  readonly rankedOver?: number
   readonly results: readonly (UnitSummary & { readonly originatingAgency: string | null })[]
   readonly facets?: SearchFacets
   /** With facets: true when they were counted over part of the matching set (facetsCountedOver < total). */

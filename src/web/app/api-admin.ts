@@ -26,7 +26,11 @@ export interface FacetValue {
 }
 
 export interface SearchResult {
+  /** With totalIsLowerBound: a lower bound (more units match; `exactTotal=true` counts them all). */
   readonly total: number
+  readonly totalIsLowerBound?: boolean
+  /** Relevance ranked over the first `rankedOver` matching units only. */
+  readonly rankedOver?: number
   readonly results: SearchUnit[]
   readonly facets?: Record<string, FacetValue[]>
   readonly nextCursor: string | null

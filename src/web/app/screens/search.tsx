@@ -423,7 +423,11 @@ export function SearchScreen() {
             </aside>
           ) : null}
           <div className="results">
-            <p role="status">{t('search.results', { total: data.total })}</p>
+            <p role="status">
+              {data.totalIsLowerBound
+                ? t('admin.search.moreThan', { total: formatNumber(data.total, lang) })
+                : t('search.results', { total: data.total })}
+            </p>
             {data.results.length === 0 ? (
               <p className="muted">{t('search.none')}</p>
             ) : (
