@@ -5,6 +5,8 @@
  * application imports no server module but the tenancy policy).
  */
 import type { ApiClient, Page, UnitSummary } from './api.js'
+import type { EliminationRequest, RequestStatus } from '../../modules/elimination/elimination.types.js'
+export type { EliminationRequest, RequestStatus }
 
 const enc = encodeURIComponent
 
@@ -45,52 +47,6 @@ export interface Analysis {
   readonly eligible: readonly AnalysisUnit[]
   readonly conflicts: readonly AnalysisUnit[]
   readonly totals: { readonly eligible: number; readonly conflicts: number; objects: number; bytes: number }
-}
-
-export type RequestStatus =
-  | 'draft'
-  | 'submitted'
-  | 'approved'
-  | 'refused'
-  | 'executing'
-  | 'executed'
-  | 'expired'
-  | 'cancelled'
-
-export interface EliminationRequest {
-  readonly id: string
-  readonly tenantId: string
-  readonly analysisId: string
-  readonly status: RequestStatus
-  readonly observations: string | null
-  readonly validityDays: number
-  readonly totals: { readonly units: number; readonly objects: number; readonly bytes: number }
-  readonly startDate: string | null
-  readonly endDate: string | null
-  readonly seal: string | null
-  readonly createdBy: string
-  readonly createdAt: string
-  readonly submittedBy: string | null
-  readonly submittedAt: string | null
-  readonly visa: {
-    readonly id: string | null
-    readonly decision: string
-    readonly by: string
-    readonly at: string
-    readonly comment: string
-  } | null
-  readonly expiresAt: string | null
-  readonly executedBy: string | null
-  readonly executedAt: string | null
-  readonly executionOperationId: string | null
-  readonly units?: readonly {
-    readonly unitId: string
-    readonly sedaId: string | null
-    readonly title: string
-    readonly status: string
-    readonly reason: string | null
-  }[]
-  readonly documents?: readonly { readonly name: string; readonly size: number; readonly sha512: string }[]
 }
 
 /** The documents a request may have, in the order shown. */

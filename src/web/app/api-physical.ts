@@ -4,6 +4,8 @@
  * Functions take the session's ApiClient; types mirror the server's views.
  */
 import type { ApiClient, Page } from './api.js'
+import type { BoxOut, BoxOuting, InventoryReport } from '../../modules/physical/physical.types.js'
+export type { BoxOut, BoxOuting, InventoryReport }
 
 export interface LocationProps {
   readonly fireRated: boolean
@@ -69,29 +71,6 @@ export interface BoxSummary {
   readonly out?: BoxOut | null
   readonly operationId: string
   readonly createdAt: string
-}
-
-/** A box's current outing (docs/physical.md « Outings »). */
-export interface BoxOut {
-  readonly requestId: string
-  readonly kind: string | null
-  readonly service: string | null
-  readonly since: string
-  readonly dueDate: string | null
-  readonly overdue: boolean
-}
-
-/** One outing of a box: delivered → returned (or still out); overdue when late. */
-export interface BoxOuting {
-  readonly requestId: string
-  readonly kind: string | null
-  readonly service: string | null
-  readonly requester: string | null
-  readonly state: string | null
-  readonly deliveredAt: string
-  readonly dueDate: string | null
-  readonly returnedAt: string | null
-  readonly overdue: boolean
 }
 
 /** One row of a box's history; kinds other than created/moved/destroyed simply show as rows. */
@@ -167,15 +146,6 @@ export interface FormError {
   readonly line?: number
   readonly column: string
   readonly message: string
-}
-
-export interface InventoryReport {
-  readonly shelves: number
-  readonly expected: number
-  readonly found: { barcode: string; cote: string | null; shelf: string }[]
-  readonly missing: { barcode: string; cote: string | null; expectedAt: string }[]
-  readonly misplaced: { barcode: string; cote: string | null; expectedAt: string | null; foundAt: string[] }[]
-  readonly unexpected: { barcode: string; foundAt: string[]; reason: string }[]
 }
 
 export interface Inventory {

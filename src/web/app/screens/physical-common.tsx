@@ -1,9 +1,9 @@
 /** Pieces shared by the physical archives screens: metres, fill bars, the bay drawing, refusals. */
 import { useCallback, useEffect, useState } from 'react'
 import { ApiError } from '../api.js'
-import type { LocationNode } from '../api-physical.js'
+import type { FormError, LocationNode } from '../api-physical.js'
 import { ErrorMessage, useLoad } from '../components.js'
-import { useI18n, type Lang, type Translate } from '../i18n.js'
+import { useI18n, type Lang, type MessageKey, type Translate } from '../i18n.js'
 import { useSession } from '../session.js'
 
 /** Linear metres in the interface's language: "1,25 m". */
@@ -230,4 +230,45 @@ export function useNoticeAfterReload(data: unknown): [string | null, (msg: strin
     setPending(msg)
   }, [])
   return [shown, announce]
+}
+
+/**
+ * A refused CSV (transfer form, location plan): every error by row, file line and column, in a table; any
+ * other failure as the usual sentence.
+ */
+export function RowErrors(props: { error: unknown; code: string; hint: MessageKey; testId: string }) {
+  const { t } = useI18n()
+  const { error } = props
+  if (!(error instanceof ApiError) || error.code !== props.code) return <ErrorMessage error={error} />
+  const d = (error.details ?? {}) as { errors?: FormError[]; total?: number }
+  const errors = d.errors ?? []
+  return (
+    <div className="alert alert-error" role="alert">
+      <p>{error.message}</p>
+      <p>{t(props.hint)}</p>
+      <table data-testid={props.testId}>
+        <thead>
+          <tr>
+            <th scope="col">{t('phys.form.col.row')}</th>
+            <th scope="col">{t('phys.form.col.line')}</th>
+            <th scope="col">{t('phys.form.col.column')}</th>
+            <th scope="col">{t('phys.form.col.message')}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {errors.map((e, i) => (
+            <tr key={i}>
+              <td>{e.row > 0 ? e.row : t('phys.form.whole')}</td>
+              <td>{e.line ?? t('app.none')}</td>
+              <td>{e.column ? <code>{e.column}</code> : t('app.none')}</td>
+              <td>{e.message}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {d.total !== undefined && d.total > errors.length ? (
+        <p className="small">{t('phys.form.truncated', { shown: errors.length, total: d.total })}</p>
+      ) : null}
+    </div>
+  )
 }

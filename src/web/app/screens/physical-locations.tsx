@@ -9,7 +9,6 @@ import {
   LOCATION_COLUMNS,
   physicalApi,
   type BoxSummary,
-  type FormError,
   type FreeSpace,
   type LocationNode,
 } from '../api-physical.js'
@@ -26,6 +25,7 @@ import {
   PropertyBadges,
   ShelvesPicture,
   useNoticeAfterReload,
+  RowErrors,
 } from './physical-common.js'
 
 const PROPS = ['fireRated', 'climateControlled', 'reserved', 'blocked'] as const
@@ -480,10 +480,6 @@ function LocationImport({ levels, onDone }: { levels: readonly string[]; onDone(
       setBusy(false)
     }
   }
-  const d =
-    error instanceof ApiError && error.code === 'LOCATION_IMPORT_INVALID'
-      ? ((error.details ?? {}) as { errors?: FormError[]; total?: number })
-      : null
   return (
     <details className="card">
       <summary>{t('phys.import.title')}</summary>
@@ -534,37 +530,12 @@ function LocationImport({ levels, onDone }: { levels: readonly string[]; onDone(
           {t('phys.import.send')}
         </button>
       </form>
-      {d ? (
-        <div className="alert alert-error" role="alert">
-          <p>{(error as ApiError).message}</p>
-          <p>{t('phys.import.refusedHint')}</p>
-          <table data-testid="import-errors">
-            <thead>
-              <tr>
-                <th scope="col">{t('phys.form.col.row')}</th>
-                <th scope="col">{t('phys.form.col.line')}</th>
-                <th scope="col">{t('phys.form.col.column')}</th>
-                <th scope="col">{t('phys.form.col.message')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(d.errors ?? []).map((x, i) => (
-                <tr key={i}>
-                  <td>{x.row > 0 ? x.row : t('phys.form.whole')}</td>
-                  <td>{x.line ?? t('app.none')}</td>
-                  <td>{x.column ? <code>{x.column}</code> : t('app.none')}</td>
-                  <td>{x.message}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {d.total !== undefined && d.errors && d.total > d.errors.length ? (
-            <p className="small">{t('phys.form.truncated', { shown: d.errors.length, total: d.total })}</p>
-          ) : null}
-        </div>
-      ) : (
-        <ErrorMessage error={error} />
-      )}
+      <RowErrors
+        error={error}
+        code="LOCATION_IMPORT_INVALID"
+        hint="phys.import.refusedHint"
+        testId="import-errors"
+      />
     </details>
   )
 }

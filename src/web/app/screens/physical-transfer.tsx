@@ -4,15 +4,9 @@
  */
 import { useState, type FormEvent } from 'react'
 import { ApiError } from '../api.js'
-import {
-  FORM_COLUMNS,
-  physicalApi,
-  type FormColumn,
-  type FormError,
-  type TransferFormResult,
-} from '../api-physical.js'
-import { ErrorMessage, saveBlob } from '../components.js'
-import { formatMetres } from './physical-common.js'
+import { FORM_COLUMNS, physicalApi, type FormColumn, type TransferFormResult } from '../api-physical.js'
+import { saveBlob } from '../components.js'
+import { formatMetres, RowErrors } from './physical-common.js'
 import { useI18n } from '../i18n.js'
 import { Link } from '../router.js'
 import { useSession } from '../session.js'
@@ -56,43 +50,6 @@ function templateCsv(): string {
     '',
   ]
   return `${FORM_COLUMNS.join(';')}\r\n${example.join(';')}\r\n`
-}
-
-function FormErrors({ error }: { error: unknown }) {
-  const { t } = useI18n()
-  if (!(error instanceof ApiError) || error.code !== 'TRANSFER_FORM_INVALID')
-    return <ErrorMessage error={error} />
-  const d = (error.details ?? {}) as { errors?: FormError[]; total?: number }
-  const errors = d.errors ?? []
-  return (
-    <div className="alert alert-error" role="alert">
-      <p>{error.message}</p>
-      <p>{t('phys.form.refusedHint')}</p>
-      <table data-testid="form-errors">
-        <thead>
-          <tr>
-            <th scope="col">{t('phys.form.col.row')}</th>
-            <th scope="col">{t('phys.form.col.line')}</th>
-            <th scope="col">{t('phys.form.col.column')}</th>
-            <th scope="col">{t('phys.form.col.message')}</th>
-          </tr>
-        </thead>
-        <tbody>
-          {errors.map((e, i) => (
-            <tr key={i}>
-              <td>{e.row > 0 ? e.row : t('phys.form.whole')}</td>
-              <td>{e.line ?? t('app.none')}</td>
-              <td>{e.column ? <code>{e.column}</code> : t('app.none')}</td>
-              <td>{e.message}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {d.total !== undefined && d.total > errors.length ? (
-        <p className="small">{t('phys.form.truncated', { shown: errors.length, total: d.total })}</p>
-      ) : null}
-    </div>
-  )
 }
 
 function Result({ r }: { r: TransferFormResult }) {
@@ -199,7 +156,12 @@ export function TransferFormScreen() {
   }
   const outcome = (
     <>
-      <FormErrors error={error} />
+      <RowErrors
+        error={error}
+        code="TRANSFER_FORM_INVALID"
+        hint="phys.form.refusedHint"
+        testId="form-errors"
+      />
       {result ? <Result r={result} /> : null}
     </>
   )
