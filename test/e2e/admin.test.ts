@@ -14,9 +14,9 @@ import {
   apiAs,
   CHROMIUM,
   HAS_CHROMIUM,
+  loadReferentials,
   onePagePdf,
   openJourney,
-  REFERENTIALS,
   waitForCount,
   type Api,
   type Journey,
@@ -74,23 +74,7 @@ if (!HAS_CHROMIUM) {
       page = j.page
       admin = await apiAs(j.server, 'admin', j.server.adminPassword)
       await admin.call('POST', '/tenants', { id: TENANT, name: 'Archives de test (admin)' })
-      for (const [kind, file, type] of [
-        ['agencies', 'agencies.csv', 'text/csv'],
-        ['rules', 'rules.csv', 'text/csv'],
-        ['ingest-contracts', 'ingest-contracts.json', 'application/json'],
-        ['access-contracts', 'access-contracts.json', 'application/json'],
-      ] as const) {
-        const res = await admin.fetch(
-          `/referentials/${kind}`,
-          {
-            method: 'POST',
-            headers: { 'content-type': type },
-            body: await readFile(join(REFERENTIALS, file)),
-          },
-          TENANT,
-        )
-        assert.equal(res.status, 200, await res.text())
-      }
+      await loadReferentials(admin, TENANT)
       for (const [username, role] of [
         ['archiviste', 'archivist'],
         ['lecteur', 'reader'],

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
-import { mkdir, mkdtemp, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -238,4 +238,34 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs = 10_000)
 /** Waits until `locator` matches exactly `n` elements. */
 export async function waitForCount(locator: Locator, n: number, timeoutMs = 10_000): Promise<void> {
   await waitFor(async () => (await locator.count()) === n, timeoutMs)
+}
+
+/** The product's default referentials, by kind: file shipped in src/assets/referentials and its type. */
+const DEFAULT_REFERENTIALS = {
+  agencies: ['agencies.csv', 'text/csv'],
+  rules: ['rules.csv', 'text/csv'],
+  'ingest-contracts': ['ingest-contracts.json', 'application/json'],
+  'access-contracts': ['access-contracts.json', 'application/json'],
+} as const
+
+/** Imports the shipped default referentials into a tenant through the API (all four unless `kinds`). */
+export async function loadReferentials(
+  api: Api,
+  tenantId: string,
+  kinds: readonly (keyof typeof DEFAULT_REFERENTIALS)[] = [
+    'agencies',
+    'rules',
+    'ingest-contracts',
+    'access-contracts',
+  ],
+): Promise<void> {
+  for (const kind of kinds) {
+    const [file, type] = DEFAULT_REFERENTIALS[kind]
+    const res = await api.fetch(
+      `/referentials/${kind}`,
+      { method: 'POST', headers: { 'content-type': type }, body: await readFile(join(REFERENTIALS, file)) },
+      tenantId,
+    )
+    if (!res.ok) throw new Error(`${tenantId} ${kind}: ${res.status} ${await res.text()}`)
+  }
 }

@@ -16,8 +16,8 @@ import {
   apiAs,
   CHROMIUM,
   HAS_CHROMIUM,
+  loadReferentials,
   openJourney,
-  REFERENTIALS,
   type Api,
   type Journey,
 } from './harness.js'
@@ -99,24 +99,7 @@ if (!HAS_CHROMIUM) {
       admin = await apiAs(j.server, 'admin', j.server.adminPassword)
       await admin.call('POST', '/tenants', { id: AD, name: 'Archives départementales de la Gironde' })
       await admin.call('POST', '/tenants', { id: COMMUNE, name: 'Commune de Bègles', controlledBy: AD })
-      for (const tenant of [AD, COMMUNE])
-        for (const [kind, file, type] of [
-          ['agencies', 'agencies.csv', 'text/csv'],
-          ['rules', 'rules.csv', 'text/csv'],
-          ['ingest-contracts', 'ingest-contracts.json', 'application/json'],
-          ['access-contracts', 'access-contracts.json', 'application/json'],
-        ] as const) {
-          const res = await admin.fetch(
-            `/referentials/${kind}`,
-            {
-              method: 'POST',
-              headers: { 'content-type': type },
-              body: await readFile(join(REFERENTIALS, file)),
-            },
-            tenant,
-          )
-          assert.equal(res.status, 200, `${tenant} ${kind}: ${await res.text()}`)
-        }
+      for (const tenant of [AD, COMMUNE]) await loadReferentials(admin, tenant)
       await admin.call(
         'POST',
         '/users',

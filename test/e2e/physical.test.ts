@@ -16,8 +16,8 @@ import {
   apiAs,
   CHROMIUM,
   HAS_CHROMIUM,
+  loadReferentials,
   openJourney,
-  REFERENTIALS,
   type Api,
   type Journey,
 } from './harness.js'
@@ -59,22 +59,7 @@ if (!HAS_CHROMIUM) {
       url = j.server.url
       const admin = await apiAs(j.server, 'admin', j.server.adminPassword)
       await admin.call('POST', '/tenants', { id: T, name: 'Commune de Papier', controlledBy: 'default' })
-      for (const [kind, file, type] of [
-        ['agencies', 'agencies.csv', 'text/csv'],
-        ['rules', 'rules.csv', 'text/csv'],
-        ['access-contracts', 'access-contracts.json', 'application/json'],
-      ] as const) {
-        const r = await admin.fetch(
-          `/referentials/${kind}`,
-          {
-            method: 'POST',
-            headers: { 'content-type': type },
-            body: await readFile(join(REFERENTIALS, file)),
-          },
-          T,
-        )
-        assert.ok(r.ok, `${kind}: ${r.status} ${await r.text()}`)
-      }
+      await loadReferentials(admin, T, ['agencies', 'rules', 'access-contracts'])
       for (const [username, role] of [
         ['archiviste', 'archivist'],
         ['secretaire', 'producer'],
