@@ -175,3 +175,25 @@ export interface Statistics {
   }[]
   readonly unplaced: { boxes: number; linearMetres: number }
 }
+
+/**
+ * The physical transfer form's columns, in the order of its template (docs/physical.md); here, in a file
+ * without imports, so that the web application shares the list.
+ */
+export const FORM_COLUMNS = [
+  'box_barcode',
+  'cote',
+  'title',
+  'start_date',
+  'end_date',
+  'producer',
+  'description_level',
+  'appraisal_rule',
+  'appraisal_start_date',
+  'final_action',
+  'access_rule',
+  'access_start_date',
+  'box_type',
+  'description',
+] as const
+export type FormColumn = (typeof FORM_COLUMNS)[number]

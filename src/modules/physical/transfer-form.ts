@@ -1,27 +1,12 @@
 import { normaliseDate } from '../ingest/index.js'
+import { FORM_COLUMNS, type FormColumn } from './physical.types.js'
 
 /**
  * The physical transfer form (bordereau de versement): one row per file (dossier) or per box, in CSV
  * (header row, `,` or `;` separator, RFC 4180 quoting) or as JSON rows with the same keys.
- * docs/physical.md lists the columns.
+ * docs/physical.md lists the columns (FORM_COLUMNS, in physical.types.ts, shared with the web application).
  */
-export const FORM_COLUMNS = [
-  'box_barcode',
-  'cote',
-  'title',
-  'start_date',
-  'end_date',
-  'producer',
-  'description_level',
-  'appraisal_rule',
-  'appraisal_start_date',
-  'final_action',
-  'access_rule',
-  'access_start_date',
-  'box_type',
-  'description',
-] as const
-export type FormColumn = (typeof FORM_COLUMNS)[number]
+export { FORM_COLUMNS, type FormColumn }
 export const REQUIRED_COLUMNS: readonly FormColumn[] = ['box_barcode', 'title']
 export const MAX_FORM_ROWS = 10_000
 const MAX_FIELD = 4000

@@ -4,7 +4,14 @@
  * Functions take the session's ApiClient; types mirror the server's views.
  */
 import type { ApiClient, Page } from './api.js'
-import type { BoxOut, BoxOuting, InventoryReport } from '../../modules/physical/physical.types.js'
+import {
+  FORM_COLUMNS,
+  type BoxOut,
+  type BoxOuting,
+  type FormColumn,
+  type FreeSpaceAnswer,
+  type InventoryReport,
+} from '../../modules/physical/physical.types.js'
 export type { BoxOut, BoxOuting, InventoryReport }
 
 export interface LocationProps {
@@ -106,25 +113,7 @@ export interface BoxType {
   readonly footprintMetres: number
 }
 
-export interface FreeSpace {
-  readonly neededMetres: number
-  readonly boxType: string | null
-  readonly boxes: number | null
-  readonly near: string | null
-  readonly enough: boolean
-  readonly totalFreeMetres: number
-  readonly places: {
-    readonly shelves: {
-      readonly id: string
-      readonly path: string
-      readonly freeMetres: number
-      readonly takeMetres: number
-      readonly boxes?: number
-      readonly distance?: number
-    }[]
-    readonly totalMetres: number
-  }[]
-}
+export type FreeSpace = FreeSpaceAnswer
 
 export interface TransferFormResult {
   readonly operationId: string
@@ -318,21 +307,4 @@ export const physicalApi = {
   ) => api.json<AccessRequest>('POST', `/requests/${enc(id)}/${action}`, d),
 }
 
-/** The transfer form's columns, in the order of the template (docs/physical.md). */
-export const FORM_COLUMNS = [
-  'box_barcode',
-  'cote',
-  'title',
-  'start_date',
-  'end_date',
-  'producer',
-  'description_level',
-  'appraisal_rule',
-  'appraisal_start_date',
-  'final_action',
-  'access_rule',
-  'access_start_date',
-  'box_type',
-  'description',
-] as const
-export type FormColumn = (typeof FORM_COLUMNS)[number]
+export { FORM_COLUMNS, type FormColumn }
