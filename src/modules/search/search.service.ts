@@ -89,6 +89,45 @@ interface FacetRow {
 }
 /** Relevance weights: a hit in the title counts ten times a hit elsewhere (SQLite bm25). */
 const TITLE_WEIGHT = 10
+/**
+ * A lifecycle group of tags covered by more tokens than this is left to SQL (on the lifecycle copy in
+ * unit_search): FTS5 reads one doclist per OR-ed token, and such wide covers (communicable today, an
+ * appraisal end before next year) keep most units anyway, so the join filters them for less.
+ */
+const COVER_MAX = 8
+
+/** Where a query reads a unit's lifecycle: its unit_lifecycle row (`l`, joined) or the copy in unit_search. */
+interface LifeCols {
+  readonly fa: RawBuilder<unknown>
+  readonly comm: RawBuilder<unknown>
+  readonly from: RawBuilder<unknown>
+  readonly ae: RawBuilder<unknown>
+  /** True when the unit has no lifecycle row. */
+  readonly absent: RawBuilder<unknown>
+  /** Whether `l` must be joined. */
+  readonly joined: boolean
+}
+/** The unit_lifecycle row, joined as `l` (PostgreSQL; SQLite while some unit of the tenant is stale). */
+const LIFE_JOINED: LifeCols = {
+  fa: sql`l.final_action`,
+  comm: sql`l.communicability`,
+  from: sql`l.communicable_from`,
+  ae: sql`l.appraisal_end_date`,
+  absent: sql`l.unit_id is null`,
+  joined: true,
+}
+/**
+ * The lifecycle copied into unit_search at indexing (SQLite): exact while no unit of the tenant is stale
+ * (unit_search_stale, kept by triggers on unit_lifecycle), and read without a join.
+ */
+const LIFE_COPY: LifeCols = {
+  fa: sql`s.life_fa`,
+  comm: sql`s.life_comm`,
+  from: sql`s.life_from`,
+  ae: sql`s.life_ae`,
+  absent: sql`s.life_comm is null`,
+  joined: false,
+}
 
 export const SearchNotFound = (id: string) =>
   new AppError('UNIT_NOT_FOUND', 'not_found', `Unité d'archives inconnue : ${id}`, { unitId: id })
@@ -408,11 +447,12 @@ export class SearchService {
    * The filters FTS5 answers through the `tags` column (SQLite, text queries): one OR-group of tags per
    * filter, and the filters whose SQL predicate becomes useless (exact tags).
    */
-  private async tagGroups(
+  private tagGroups(
     tenantId: string,
     f: SearchFilters,
     v: Visibility | undefined,
-  ): Promise<{ groups: string[][]; exact: Set<string> }> {
+    lifeJoined: boolean,
+  ): { groups: string[][]; exact: Set<string> } {
     const groups: string[][] = [[tag.tenant(tenantId)]]
     const exact = new Set<string>()
     if (f.producer) {
@@ -436,9 +476,7 @@ export class SearchService {
       exact.add('format')
     }
     const d = f.date ? dateTags(f.date.from, f.date.to) : undefined
-    if (d) groups.push(d)
-    // lifecycle tags (exact covers, tags.ts) replace the SQL predicates only while every lifecycle row
-    // of the tenant is as indexed
+    if (d && d.length <= COVER_MAX) groups.push(d)
     const life: [string, string[]][] = []
     if (f.finalAction) {
       life.push(['finalAction', f.finalAction.map((a) => lifeTag.finalAction(a === 'none' ? null : a))])
@@ -448,21 +486,31 @@ export class SearchService {
     if (v?.communicableOnly && !v.derogationFor) {
       life.push(['visibility.communicable', communicableTags(this.today())])
     }
-    if (life.length > 0) {
-      const stale = await this.k
-        .selectFrom('unit_search_stale')
-        .select('rid')
-        .where('tenant_id', '=', tenantId)
-        .limit(1)
-        .executeTakeFirst()
-      if (!stale) {
-        for (const [name, g] of life) {
-          groups.push(g.length > 0 ? g : ['qnever'])
-          exact.add(name)
-        }
+    // lifecycle tags (exact covers, tags.ts) replace the SQL predicates only while every lifecycle row
+    // of the tenant is as indexed, and only when their cover is narrow (COVER_MAX)
+    if (!lifeJoined) {
+      for (const [name, g] of life) {
+        if (g.length > COVER_MAX) continue
+        groups.push(g.length > 0 ? g : ['qnever'])
+        exact.add(name)
       }
     }
     return { groups, exact }
+  }
+
+  /**
+   * Where this tenant's queries read the lifecycle (SQLite: the copy in unit_search while no unit is
+   * stale; otherwise the unit_lifecycle row).
+   */
+  private async lifeCols(tenantId: string): Promise<LifeCols> {
+    if (this.pg) return LIFE_JOINED
+    const stale = await this.k
+      .selectFrom('unit_search_stale')
+      .select('rid')
+      .where('tenant_id', '=', tenantId)
+      .limit(1)
+      .executeTakeFirst()
+    return stale ? LIFE_JOINED : LIFE_COPY
   }
 
   private async tsQuery(terms: readonly TextTerm[]): Promise<RawBuilder<unknown>> {
@@ -481,8 +529,8 @@ export class SearchService {
     return sql`(${sql.join(parts, sql` && `)})`
   }
 
-  private commNow(at: string): RawBuilder<unknown> {
-    return sql`(l.communicability = 'immediate' or (l.communicability = 'date' and l.communicable_from <= ${at}))`
+  private commNow(at: string, life: LifeCols = LIFE_JOINED): RawBuilder<unknown> {
+    return sql`(${life.comm} = 'immediate' or (${life.comm} = 'date' and ${life.from} <= ${at}))`
   }
 
   private today(): string {
@@ -512,6 +560,7 @@ export class SearchService {
     tenantId: string,
     v: Visibility | undefined,
     tagged: ReadonlySet<string> = new Set(),
+    life: LifeCols = LIFE_JOINED,
   ): RawBuilder<unknown>[] {
     const w: RawBuilder<unknown>[] = []
     if (!v) return w
@@ -533,9 +582,9 @@ export class SearchService {
       const d = v.derogationFor
       w.push(
         d
-          ? sql`(${this.commNow(this.today())} or s.unit_id in (select unit_id from derogation_unit
+          ? sql`(${this.commNow(this.today(), life)} or s.unit_id in (select unit_id from derogation_unit
               where tenant_id = ${tenantId} and principal_id = ${d.principalId} and expires_at > ${d.now}))`
-          : this.commNow(this.today()),
+          : this.commNow(this.today(), life),
       )
     }
     return w
@@ -546,6 +595,7 @@ export class SearchService {
     f: SearchFilters,
     internal: Internal,
     tagged: ReadonlySet<string> = new Set(),
+    life: LifeCols = LIFE_JOINED,
   ): RawBuilder<unknown>[] {
     const w: RawBuilder<unknown>[] = []
     if (f.producer && !tagged.has('producer')) w.push(sql`s.producer in (${sql.join([...f.producer])})`)
@@ -564,18 +614,18 @@ export class SearchService {
       )
     }
     if (f.appraisalEnd && !tagged.has('appraisalEnd')) {
-      w.push(...this.rangeOn(sql`l.appraisal_end_date`, sql`l.appraisal_end_date`, f.appraisalEnd))
+      w.push(...this.rangeOn(life.ae, life.ae, f.appraisalEnd))
     }
     if (f.finalAction && !tagged.has('finalAction')) {
       const vals = f.finalAction.filter((x) => x !== 'none')
       const parts: RawBuilder<unknown>[] = []
-      if (vals.length > 0) parts.push(sql`l.final_action in (${sql.join(vals)})`)
-      if (f.finalAction.includes('none')) parts.push(sql`l.final_action is null`)
+      if (vals.length > 0) parts.push(sql`${life.fa} in (${sql.join(vals)})`)
+      if (f.finalAction.includes('none')) parts.push(sql`${life.fa} is null`)
       w.push(sql`(${sql.join(parts, sql` or `)})`)
     }
     if (f.communicable && !tagged.has('communicable')) {
-      const c = this.commNow(f.communicable.at ?? this.today())
-      w.push(f.communicable.yes ? c : sql`(l.unit_id is null or not ${c})`)
+      const c = this.commNow(f.communicable.at ?? this.today(), life)
+      w.push(f.communicable.yes ? c : sql`(${life.absent} or not ${c})`)
     }
     if (f.format && !tagged.has('format')) {
       w.push(sql`s.rid in (select rid from unit_search_format where tenant_id = ${tenantId}
@@ -693,6 +743,7 @@ export class SearchService {
       throw SearchErrors.badValue('sort', 'relevance', 'texte requis')
 
     const f = input.filters
+    const life = await this.lifeCols(tenantId)
     let from: RawBuilder<unknown>
     let drivenBy: 'parent' | 'branch' | undefined
     let score: RawBuilder<unknown> = sql`0`
@@ -713,7 +764,7 @@ export class SearchService {
         where.push(sql`s.tsv @@ ${q}`)
         score = sql`(- ts_rank_cd(s.tsv, ${q}))`
       } else {
-        const t = await this.tagGroups(tenantId, f, visibility)
+        const t = this.tagGroups(tenantId, f, visibility, life.joined)
         tagged = t.exact
         match = this.ftsMatch(input.terms, t.groups)
         from = sql`unit_fts join unit_search s on s.rid = unit_fts.rowid`
@@ -741,14 +792,16 @@ export class SearchService {
       from = sql`unit_search s`
     }
     const needLife =
-      (!!f.finalAction && !tagged.has('finalAction')) ||
-      (!!f.appraisalEnd && !tagged.has('appraisalEnd')) ||
-      (!!f.communicable && !tagged.has('communicable')) ||
-      (!!visibility?.communicableOnly && !tagged.has('visibility.communicable'))
-    const withLife = sql`${from} left join unit_lifecycle l on l.unit_id = s.unit_id`
+      life.joined &&
+      ((!!f.finalAction && !tagged.has('finalAction')) ||
+        (!!f.appraisalEnd && !tagged.has('appraisalEnd')) ||
+        (!!f.communicable && !tagged.has('communicable')) ||
+        (!!visibility?.communicableOnly && !tagged.has('visibility.communicable')))
+    /** The source with the lifecycle (facets need it): joined, or the copy already in unit_search. */
+    const withLife = life.joined ? sql`${from} left join unit_lifecycle l on l.unit_id = s.unit_id` : from
     const filters = drivenBy ? { ...f, [drivenBy]: undefined } : f
-    where.push(...this.filterWhere(tenantId, filters, internal, tagged))
-    where.push(...this.visibilityWhere(tenantId, visibility, tagged))
+    where.push(...this.filterWhere(tenantId, filters, internal, tagged, life))
+    where.push(...this.visibilityWhere(tenantId, visibility, tagged, life))
     /** No SQL predicate beyond the text index (SQLite) or the children index: counts need no join. */
     const bare = where.length === joins
     const W = sql.join(where, sql` and `)
@@ -844,7 +897,37 @@ export class SearchService {
       return totalIsLowerBound ? totalCap! : n
     }
 
-    if (input.facets) {
+    /** Bounded relevance (SQLite): the last rid of the first rankCap matching units, when more match. */
+    let rankBound: number | undefined
+    if (match !== undefined && !cursor && totalCap !== undefined && !internal.exactRank) {
+      // SQLite text query, first page: one statement reads the first L matching units once (words and
+      // tags from FTS5, the rest by rowid from unit_search) and answers total, facets, rank bound and
+      // page from that set.
+      const r = await this.textPass({
+        from: withLife,
+        W,
+        life,
+        words: this.ftsMatch(input.terms, []),
+        score,
+        key: input.sort === 'relevance' ? undefined : key,
+        desc,
+        limit,
+        offset: input.offset,
+        facets: input.facets,
+        totalCap,
+        facetCap: this.deps.facetCap ?? FACET_CAP,
+        rankCap,
+      })
+      total = Math.min(r.n, totalCap)
+      totalIsLowerBound = r.n > totalCap
+      if (r.facets) {
+        facets = r.facets.facets
+        countedOver = r.facets.total
+      }
+      if (input.sort === 'relevance' && r.n > rankCap) rankBound = r.bound
+      if (r.page) pageRows = r.page
+    }
+    if (input.facets && total === undefined) {
       // A text query answered by the index alone: its exact count first (FTS5 only, no join). Small
       // sets are read in one pass (page, total and facets together); larger ones get a page query and
       // facets counted over their first FACET_CAP units.
@@ -853,8 +936,8 @@ export class SearchService {
       if (total <= this.onePass) {
         const all = await sql<PageRow & FacetRow>`
           select s.rid, s.unit_id, s.producer, s.lv, s.fa, s.hd, s.hp, s.fm, s.cm, ${key} as k
-          from (select ${ridCol} as rid, s.unit_id, s.producer, s.level as lv, l.final_action as fa,
-              s.has_digital as hd, s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm,
+          from (select ${ridCol} as rid, s.unit_id, s.producer, s.level as lv, ${life.fa} as fa,
+              s.has_digital as hd, s.has_physical as hp, s.formats as fm, ${this.commCase(life)} as cm,
               ${titleCol} as title_key, s.sort_date, s.created_at, ${score} as score
             from ${withLife} where ${rankWhere()}) s
           order by ${key} ${dir}, s.rid ${dir} limit ${this.onePass + 1}`.execute(this.k)
@@ -878,14 +961,18 @@ export class SearchService {
       if (!facets) {
         total ??= await count()
         const cap = this.deps.facetCap ?? FACET_CAP
-        const r = await this.facets(withLife, W, total > cap || totalIsLowerBound ? cap : undefined)
+        const r = await this.facets(withLife, W, life, total > cap || totalIsLowerBound ? cap : undefined)
         facets = r.facets
         countedOver = r.total
       }
     }
-    /** Bounded relevance (SQLite): the last rid of the first rankCap matching units, when more match. */
-    let rankBound: number | undefined
-    if (!pageRows && match !== undefined && input.sort === 'relevance' && !internal.exactRank) {
+    if (
+      !pageRows &&
+      rankBound === undefined &&
+      match !== undefined &&
+      input.sort === 'relevance' &&
+      !internal.exactRank
+    ) {
       if (cursor) rankBound = cursor.b
       else if (boundByCount !== undefined) rankBound = boundByCount
       else if (total === undefined || totalIsLowerBound || total > rankCap) {
@@ -968,6 +1055,113 @@ export class SearchService {
   }
 
   /**
+   * The first page of a SQLite text query in one statement: the first L matching units in index order
+   * (L = the largest of the caps, plus one) are read once into a materialized set `c`; from it come the
+   * count (n, at most L), the facets over its first facetCap units, the rankCap-th rid (the bound of
+   * relevance) and the page: by bm25 over the words for the first rankCap units, or by the sort key when
+   * `c` is the whole matching set (n < L; otherwise `page` is undefined and the caller reads it).
+   */
+  private async textPass(q: {
+    from: RawBuilder<unknown>
+    W: RawBuilder<unknown>
+    life: LifeCols
+    words: string
+    score: RawBuilder<unknown>
+    key: RawBuilder<unknown> | undefined
+    desc: boolean
+    limit: number
+    offset: number
+    facets: boolean
+    totalCap: number
+    facetCap: number
+    rankCap: number
+  }): Promise<{
+    n: number
+    bound: number | undefined
+    facets: { total: number; facets: SearchFacets } | undefined
+    page: { rid: number; unit_id: string; producer: string | null; k: string | number }[] | undefined
+  }> {
+    const L = Math.max(q.totalCap, q.facetCap, q.rankCap) + 1
+    const facetCols = q.facets
+      ? sql`, s.producer as p, s.level as lv, ${q.life.fa} as fa, s.has_digital as hd, s.has_physical as hp,
+          s.formats as fm, ${this.commCase(q.life)} as cm`
+      : sql``
+    const dir = sql.raw(q.desc ? 'desc' : 'asc')
+    const page =
+      q.key === undefined
+        ? sql`select 'r' as t, f.rid as n, s.unit_id as a, s.producer as b, f.score as c,
+              row_number() over (order by f.score, f.rid) as d, null as e, null as f, null as g
+            from (select rowid as rid, ${q.score} as score from unit_fts where unit_fts match ${q.words}
+              and rowid <= (select max(rid) from c where o <= ${q.rankCap})
+              and +rowid in (select rid from c where o <= ${q.rankCap})
+              order by score, rowid limit ${q.limit + 1} offset ${q.offset}) f
+            join unit_search s on s.rid = f.rid`
+        : sql`select * from (select 'r' as t, rid as n, uid as a, prod as b, k as c,
+              row_number() over (order by k ${dir}, rid ${dir}) as d, null as e, null as f, null as g
+            from c order by k ${dir}, rid ${dir} limit ${q.limit + 1} offset ${q.offset})`
+    const facetRows = q.facets
+      ? sql`union all select 'f', count(*), p, lv, fa, hd, hp, fm, cm from c where o <= ${q.facetCap}
+          group by p, lv, fa, hd, hp, fm, cm`
+      : sql``
+    type Row = {
+      t: string
+      n: number
+      a: unknown
+      b: unknown
+      c: unknown
+      d: unknown
+      e: unknown
+      f: unknown
+      g: unknown
+    }
+    const r = await sql<Row>`with x as (select s.rid as rid, s.unit_id as uid, s.producer as prod,
+          ${q.key ?? sql`null`} as k ${facetCols}
+        from ${q.from} where ${q.W} order by unit_fts.rowid limit ${L}),
+      c as materialized (select x.*, row_number() over (order by rid) as o from x)
+      select 'n' as t, count(*) as n, null as a, null as b, null as c, null as d, null as e, null as f,
+        null as g from c
+      union all select 'b', rid, null, null, null, null, null, null, null from c where o = ${q.rankCap}
+      ${facetRows}
+      union all ${page}`.execute(this.k)
+    let n = 0
+    let bound: number | undefined
+    const groups: (FacetRow & { p: string | null; n: number })[] = []
+    const rows: { rid: number; unit_id: string; producer: string | null; k: string | number; pos: number }[] =
+      []
+    for (const x of r.rows) {
+      if (x.t === 'n') n = Number(x.n)
+      else if (x.t === 'b') bound = Number(x.n)
+      else if (x.t === 'f') {
+        groups.push({
+          n: Number(x.n),
+          p: x.a as string | null,
+          lv: x.b as string | null,
+          fa: x.c as string | null,
+          hd: Number(x.d),
+          hp: Number(x.e),
+          fm: x.f as string,
+          cm: x.g as string,
+        })
+      } else {
+        rows.push({
+          rid: Number(x.n),
+          unit_id: x.a as string,
+          producer: x.b as string | null,
+          k: x.c as string | number,
+          pos: Number(x.d),
+        })
+      }
+    }
+    rows.sort((a, b) => a.pos - b.pos)
+    return {
+      n,
+      bound,
+      facets: q.facets ? this.foldFacets(groups) : undefined,
+      page: q.key === undefined || n < L ? rows : undefined,
+    }
+  }
+
+  /**
    * Facet counts over the matching set in one pass: a GROUP BY over the small columns (producer ×
    * level × final action × kind × formats × communicability), folded here into one list per facet.
    * With `cap`, over the first `cap` matching units only (index order).
@@ -975,21 +1169,22 @@ export class SearchService {
   private async facets(
     from: RawBuilder<unknown>,
     W: RawBuilder<unknown>,
+    life: LifeCols,
     cap?: number,
   ): Promise<{ total: number; facets: SearchFacets }> {
     const g = await sql<FacetRow & { p: string | null; n: number }>`select p, lv, fa, hd, hp, fm, cm,
-        count(*) as n from (select s.producer as p, s.level as lv, l.final_action as fa, s.has_digital as hd,
-          s.has_physical as hp, s.formats as fm, ${this.commCase()} as cm
+        count(*) as n from (select s.producer as p, s.level as lv, ${life.fa} as fa, s.has_digital as hd,
+          s.has_physical as hp, s.formats as fm, ${this.commCase(life)} as cm
           from ${from} where ${W} ${cap !== undefined ? sql`limit ${cap}` : sql``}) x
         group by 1, 2, 3, 4, 5, 6, 7`.execute(this.k)
     return this.foldFacets(g.rows)
   }
 
   /** The communicability facet's bucket of a unit (l = its unit_lifecycle row, maybe absent). */
-  private commCase(): RawBuilder<unknown> {
-    return sql`(case when l.unit_id is null then 'unknown'
-      when ${this.commNow(this.today())} then 'communicable'
-      when l.communicability = 'date' then 'notYet' else l.communicability end)`
+  private commCase(life: LifeCols): RawBuilder<unknown> {
+    return sql`(case when ${life.absent} then 'unknown'
+      when ${this.commNow(this.today(), life)} then 'communicable'
+      when ${life.comm} = 'date' then 'notYet' else ${life.comm} end)`
   }
 
   private foldFacets(rows: readonly (FacetRow & { p: string | null; n: number })[]): {

@@ -62,7 +62,7 @@ export function createDb(cfg: DatabaseConfig): Db {
     // Reads of large catalogues (search joins a million-row index by rowid): a 64 MiB page cache and the
     // file mapped (pages shared with the OS cache, not copied) halve the time of random lookups.
     sqlite.pragma('cache_size = -65536')
-    sqlite.pragma('mmap_size = 1073741824')
+    sqlite.pragma('mmap_size = 2147418112') // the most this build allows (SQLITE_MAX_MMAP_SIZE)
     const kysely = new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) })
     return { dialect: 'sqlite', kysely, close: () => kysely.destroy() }
   }
