@@ -76,6 +76,13 @@ export const TOTAL_CAP = 10_000
  * over its first RANK_CAP units in index (rid) order, and the answer says `rankedOver: RANK_CAP`.
  */
 export const RANK_CAP = 10_000
+/**
+ * A text query matching at least this many units (SQLite) is paged by title, date or creation by walking
+ * that sort's index and keeping the matching units, rather than by sorting the whole matching set: a page
+ * of p units costs about p × (tenant's units / matching units) index entries, 5,000 for 50 at 1M units.
+ */
+const WALK_MIN = 10_000
+const SORT_INDEX = { title: 'unit_search_title', date: 'unit_search_date', created: 'unit_search_created' }
 /** A matching set up to this size is read in one pass (page, total and facets together). */
 const SMALL_SET = 5000
 
@@ -899,10 +906,10 @@ export class SearchService {
 
     /** Bounded relevance (SQLite): the last rid of the first rankCap matching units, when more match. */
     let rankBound: number | undefined
-    if (match !== undefined && !cursor && totalCap !== undefined && !internal.exactRank) {
-      // SQLite text query, first page: one statement reads the first L matching units once (words and
-      // tags from FTS5, the rest by rowid from unit_search) and answers total, facets, rank bound and
-      // page from that set.
+    if (match !== undefined && totalCap !== undefined && !internal.exactRank) {
+      // SQLite text query: one statement reads the first L matching units once (words and tags from
+      // FTS5, the rest by rowid from unit_search) and answers total, facets, rank bound and page from
+      // that set.
       const r = await this.textPass({
         from: withLife,
         W,
@@ -912,7 +919,8 @@ export class SearchService {
         key: input.sort === 'relevance' ? undefined : key,
         desc,
         limit,
-        offset: input.offset,
+        offset: cursor ? 0 : input.offset,
+        cursor,
         facets: input.facets,
         totalCap,
         facetCap: this.deps.facetCap ?? FACET_CAP,
@@ -924,7 +932,7 @@ export class SearchService {
         facets = r.facets.facets
         countedOver = r.facets.total
       }
-      if (input.sort === 'relevance' && r.n > rankCap) rankBound = r.bound
+      if (input.sort === 'relevance') rankBound = cursor ? cursor.b : r.n > rankCap ? r.bound : undefined
       if (r.page) pageRows = r.page
     }
     if (input.facets && total === undefined) {
@@ -1004,6 +1012,26 @@ export class SearchService {
           join unit_search s on s.rid = f.rid
           order by f.score, f.rid`.execute(this.k)
         pageRows = page.rows
+      } else if (
+        match !== undefined &&
+        input.sort !== 'relevance' &&
+        total !== undefined &&
+        (totalIsLowerBound || total >= WALK_MIN)
+      ) {
+        // a large matching set sorted by title, date or creation: walk the sort's index in order and
+        // keep the units in the matching set (materialized once), instead of sorting the whole set
+        const idx = sql.raw(SORT_INDEX[input.sort.replace(/^-/, '') as keyof typeof SORT_INDEX])
+        const w = [...where]
+        w.splice(tagIn, 1, sql`s.rid in (select rowid from unit_fts where unit_fts match ${match})`)
+        const src = needLife
+          ? sql`unit_search s indexed by ${idx} left join unit_lifecycle l on l.unit_id = s.unit_id`
+          : sql`unit_search s indexed by ${idx}`
+        const page = await sql<PageRow>`select s.rid, s.unit_id, s.producer, ${key} as k from ${src}
+          where ${sql.join(w, sql` and `)} and ${keyset}
+          order by ${key} ${dir}, s.rid ${dir} limit ${limit + 1} offset ${cursor ? 0 : input.offset}`.execute(
+          this.k,
+        )
+        pageRows = page.rows
       } else {
         const WR = rankWhere(rankBound)
         // `score` is computed in the inner select so that the outer order and keyset can name it.
@@ -1071,6 +1099,8 @@ export class SearchService {
     desc: boolean
     limit: number
     offset: number
+    /** A later page: the keyset after the cursor's unit, and relevance over the cursor's bound. */
+    cursor: Cursor | undefined
     facets: boolean
     totalCap: number
     facetCap: number
@@ -1087,18 +1117,31 @@ export class SearchService {
           s.formats as fm, ${this.commCase(q.life)} as cm`
       : sql``
     const dir = sql.raw(q.desc ? 'desc' : 'asc')
+    const cur = q.cursor
+    /** The units relevance ranks: the first rankCap, or those up to the cursor's bound (or all of c). */
+    const rankSet =
+      cur === undefined ? sql`o <= ${q.rankCap}` : cur.b !== undefined ? sql`rid <= ${cur.b}` : sql`1 = 1`
+    const after = (k: RawBuilder<unknown>, rid: RawBuilder<unknown>, desc: boolean) =>
+      cur === undefined
+        ? sql`1 = 1`
+        : desc
+          ? sql`(${k}, ${rid}) < (${cur.k}, ${cur.r})`
+          : sql`(${k}, ${rid}) > (${cur.k}, ${cur.r})`
     const page =
       q.key === undefined
         ? sql`select 'r' as t, f.rid as n, s.unit_id as a, s.producer as b, f.score as c,
               row_number() over (order by f.score, f.rid) as d, null as e, null as f, null as g
-            from (select rowid as rid, ${q.score} as score from unit_fts where unit_fts match ${q.words}
-              and rowid <= (select max(rid) from c where o <= ${q.rankCap})
-              and +rowid in (select rid from c where o <= ${q.rankCap})
-              order by score, rowid limit ${q.limit + 1} offset ${q.offset}) f
+            from (select rid, score from (select rowid as rid, ${q.score} as score from unit_fts
+                where unit_fts match ${q.words}
+                and rowid <= (select max(rid) from c where ${rankSet})
+                and +rowid in (select rid from c where ${rankSet})) y
+              where ${after(sql`score`, sql`rid`, false)}
+              order by score, rid limit ${q.limit + 1} offset ${q.offset}) f
             join unit_search s on s.rid = f.rid`
         : sql`select * from (select 'r' as t, rid as n, uid as a, prod as b, k as c,
               row_number() over (order by k ${dir}, rid ${dir}) as d, null as e, null as f, null as g
-            from c order by k ${dir}, rid ${dir} limit ${q.limit + 1} offset ${q.offset})`
+            from c where ${after(sql`k`, sql`rid`, q.desc)}
+            order by k ${dir}, rid ${dir} limit ${q.limit + 1} offset ${q.offset})`
     const facetRows = q.facets
       ? sql`union all select 'f', count(*), p, lv, fa, hd, hp, fm, cm from c where o <= ${q.facetCap}
           group by p, lv, fa, hd, hp, fm, cm`
@@ -1118,19 +1161,22 @@ export class SearchService {
           ${q.key ?? sql`null`} as k ${facetCols}
         from ${q.from} where ${q.W} order by unit_fts.rowid limit ${L}),
       c as materialized (select x.*, row_number() over (order by rid) as o from x)
-      select 'n' as t, count(*) as n, null as a, null as b, null as c, null as d, null as e, null as f,
+      select 'n' as t, count(*) as n, max(rid) as a, null as b, null as c, null as d, null as e, null as f,
         null as g from c
       union all select 'b', rid, null, null, null, null, null, null, null from c where o = ${q.rankCap}
       ${facetRows}
       union all ${page}`.execute(this.k)
     let n = 0
+    let maxRid = 0
     let bound: number | undefined
     const groups: (FacetRow & { p: string | null; n: number })[] = []
     const rows: { rid: number; unit_id: string; producer: string | null; k: string | number; pos: number }[] =
       []
     for (const x of r.rows) {
-      if (x.t === 'n') n = Number(x.n)
-      else if (x.t === 'b') bound = Number(x.n)
+      if (x.t === 'n') {
+        n = Number(x.n)
+        maxRid = Number(x.a ?? 0)
+      } else if (x.t === 'b') bound = Number(x.n)
       else if (x.t === 'f') {
         groups.push({
           n: Number(x.n),
@@ -1157,7 +1203,11 @@ export class SearchService {
       n,
       bound,
       facets: q.facets ? this.foldFacets(groups) : undefined,
-      page: q.key === undefined || n < L ? rows : undefined,
+      // c is the whole matching set (n < L), or holds the whole ranked set: the page is exact
+      page:
+        n < L || (q.key === undefined && (cur === undefined || (cur.b !== undefined && cur.b <= maxRid)))
+          ? rows
+          : undefined,
     }
   }
 
