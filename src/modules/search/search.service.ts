@@ -59,7 +59,7 @@ export interface SearchDeps {
   readonly facetCap?: number
   /** Totals are counted up to `totalCap` units unless `exactTotal` (default TOTAL_CAP). */
   readonly totalCap?: number
-  /** Relevance ranks the first `rankCap` matching units of a larger set (SQLite; default RANK_CAP). */
+  /** Relevance ranks the first `rankCap` matching units of a larger set (default RANK_CAP). */
   readonly rankCap?: number
 }
 
@@ -72,8 +72,8 @@ export const FACET_CAP = 10_000
  */
 export const TOTAL_CAP = 10_000
 /**
- * Relevance over a bounded candidate set (SQLite): a matching set larger than RANK_CAP is ranked by bm25
- * over its first RANK_CAP units in index (rid) order, and the answer says `rankedOver: RANK_CAP`.
+ * Relevance over a bounded candidate set: a matching set larger than RANK_CAP is ranked (bm25 on SQLite,
+ * ts_rank_cd on PostgreSQL) over its first RANK_CAP units in rid order; the answer says `rankedOver`.
  */
 export const RANK_CAP = 10_000
 /**

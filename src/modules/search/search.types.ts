@@ -112,8 +112,8 @@ export interface SearchResult {
   /** Present (true) when more than TOTAL_CAP units match and `exactTotal` was not asked. */
   readonly totalIsLowerBound?: boolean
   /**
-   * Present with relevance sort when more than RANK_CAP units match (SQLite): the page is ranked by bm25
-   * over the first `rankedOver` matching units (index order), not over the whole set.
+   * Present with relevance sort when more than RANK_CAP units match: the page is ranked over the first
+   * `rankedOver` matching units (rid order), not over the whole set.
    */
   readonly rankedOver?: number
   readonly results: readonly (UnitSummary & { readonly originatingAgency: string | null })[]
