@@ -878,31 +878,12 @@ export class SearchService {
 
     const totalCap = input.exactTotal ? undefined : (this.deps.totalCap ?? TOTAL_CAP)
     let totalIsLowerBound = false
-    /** Bare relevance past the rank cap: the rankCap-th matching rid, read by the count (one pass). */
-    let boundByCount: number | undefined
     const rankCap = this.deps.rankCap ?? RANK_CAP
     /** The total, counting at most totalCap + 1 units (then the total is totalCap, a lower bound). */
     const count = async (): Promise<number> => {
       const lim = totalCap !== undefined ? sql`limit ${totalCap + 1}` : sql``
       let c
-      if (
-        bare &&
-        match !== undefined &&
-        input.sort === 'relevance' &&
-        !internal.exactRank &&
-        !cursor &&
-        totalCap !== undefined &&
-        totalCap >= rankCap
-      ) {
-        // the first totalCap + 1 matching rids once: their count, and the rankCap-th (the rank bound)
-        const r = await sql<{ n: number; b: number | null }>`with x as materialized (select rowid as rid
-            from unit_fts where unit_fts match ${match} order by rowid ${lim})
-          select (select count(*) from x) as n,
-            (select rid from x order by rid limit 1 offset ${rankCap - 1}) as b`.execute(this.k)
-        const n = Number(r.rows[0]?.n ?? 0)
-        if (n > rankCap) boundByCount = Number(r.rows[0]!.b)
-        c = r
-      } else if (bare && match !== undefined) {
+      if (bare && match !== undefined) {
         c = await sql<{ n: number }>`select count(*) as n from (select 1 from unit_fts
           where unit_fts match ${match} ${lim}) x`.execute(this.k)
       } else if (bare && drivenBy === 'parent') {
@@ -918,7 +899,7 @@ export class SearchService {
       return totalIsLowerBound ? totalCap! : n
     }
 
-    /** Bounded relevance (SQLite): the last rid of the first rankCap matching units, when more match. */
+    /** Bounded relevance: the last rid of the first rankCap matching units, when more match. */
     let rankBound: number | undefined
     if ((match !== undefined || (this.pg && positive)) && totalCap !== undefined && !internal.exactRank) {
       // A text query: one statement reads the first L matching units once, in rid order (SQLite: words
@@ -991,19 +972,22 @@ export class SearchService {
     if (
       !pageRows &&
       rankBound === undefined &&
-      match !== undefined &&
+      (match !== undefined || (this.pg && positive)) &&
       input.sort === 'relevance' &&
       !internal.exactRank
     ) {
+      // (exactTotal, or a cursor the single statement could not serve)
       if (cursor) rankBound = cursor.b
-      else if (boundByCount !== undefined) rankBound = boundByCount
       else if (total === undefined || totalIsLowerBound || total > rankCap) {
         // the rankCap-th matching rid, and whether one more matches (FTS5 reads its doclists in rid order)
         const r = await (
-          bare
-            ? sql<{ rid: number }>`select rowid as rid from unit_fts where unit_fts match ${match}
+          this.pg
+            ? sql<{ rid: number }>`select s.rid from ${from} where ${W}
+              order by s.rid limit 2 offset ${rankCap - 1}`
+            : bare
+              ? sql<{ rid: number }>`select rowid as rid from unit_fts where unit_fts match ${match!}
               order by rowid limit 2 offset ${rankCap - 1}`
-            : sql<{ rid: number }>`select unit_fts.rowid as rid from ${from} where ${W}
+              : sql<{ rid: number }>`select unit_fts.rowid as rid from ${from} where ${W}
               order by unit_fts.rowid limit 2 offset ${rankCap - 1}`
         ).execute(this.k)
         if (r.rows.length === 2) rankBound = Number(r.rows[0]!.rid)

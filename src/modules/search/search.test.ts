@@ -729,6 +729,13 @@ for (const dialect of testDialects()) {
           [wide.first.rankedOver, wide.first.totalIsLowerBound, wide.first.total],
           [12, all.got.length > 15 ? true : undefined, Math.min(all.got.length, 15)],
         )
+        // exactTotal counts the whole set but ranks the same bounded candidates (both dialects)
+        const counted = await pages(tight, { ...p, exactTotal: 'true' })
+        assert.deepEqual(counted.got, t.got, JSON.stringify(p))
+        assert.deepEqual(
+          [counted.first.rankedOver, counted.first.total, counted.first.totalIsLowerBound],
+          [12, all.got.length, undefined],
+        )
         // the exact ranking puts later (better) units first: the bounded one does not invent them
         assert.notDeepEqual(t.got.slice(0, 3), all.got.slice(0, 3))
         // exactRank for selections: every matching unit
