@@ -114,7 +114,7 @@ interface LifeCols {
   /** Whether `l` must be joined. */
   readonly joined: boolean
 }
-/** The unit_lifecycle row, joined as `l` (PostgreSQL; SQLite while some unit of the tenant is stale). */
+/** The unit_lifecycle row, joined as `l` (while some unit of the tenant is stale; single-unit checks). */
 const LIFE_JOINED: LifeCols = {
   fa: sql`l.final_action`,
   comm: sql`l.communicability`,
@@ -124,7 +124,7 @@ const LIFE_JOINED: LifeCols = {
   joined: true,
 }
 /**
- * The lifecycle copied into unit_search at indexing (SQLite): exact while no unit of the tenant is stale
+ * The lifecycle copied into unit_search at indexing: exact while no unit of the tenant is stale
  * (unit_search_stale, kept by triggers on unit_lifecycle), and read without a join.
  */
 const LIFE_COPY: LifeCols = {
@@ -293,12 +293,10 @@ export class SearchService {
         chunk.map((r) => r.unitId),
       )
       const prepared = chunk.map((r) => ({ r, body: bodyOf(r.title, r.content) }))
-      const life = this.pg
-        ? new Map<string, LifeSource>()
-        : await this.lifeOf(
-            trx,
-            chunk.map((r) => r.unitId),
-          )
+      const life = await this.lifeOf(
+        trx,
+        chunk.map((r) => r.unitId),
+      )
       const values = prepared.map(({ r, body }) => {
         const l = life.get(r.unitId)
         const base = [
@@ -317,24 +315,24 @@ export class SearchService {
           [...new Set(r.formats)].sort().join(','),
           r.createdAt,
         ].map((v) => sql`${v}`)
+        // the lifecycle copy (both dialects; the stale set says when it differs from unit_lifecycle)
+        base.push(
+          ...[l?.finalAction, l?.communicability, l?.communicableFrom, l?.appraisalEnd].map(
+            (v) => sql`${v ?? null}`,
+          ),
+        )
         if (this.pg) {
           const t = unaccent ? r.title : fold(r.title)
           const b = unaccent ? body : fold(body)
           base.push(
             sql`setweight(to_tsvector('saeh_fr'::regconfig, ${t}), 'A') || setweight(to_tsvector('saeh_fr'::regconfig, ${b}), 'B')`,
           )
-        } else {
-          base.push(
-            ...[l?.finalAction, l?.communicability, l?.communicableFrom, l?.appraisalEnd].map(
-              (v) => sql`${v ?? null}`,
-            ),
-          )
         }
         return sql`(${sql.join(base)})`
       })
       const cols = sql.raw(
         'unit_id, tenant_id, title_key, level, producer, start_date, end_date, sort_date, operation_id, ' +
-          `has_digital, has_physical, is_root, formats, created_at${this.pg ? ', tsv' : ', life_fa, life_comm, life_from, life_ae'}`,
+          `has_digital, has_physical, is_root, formats, created_at, life_fa, life_comm, life_from, life_ae${this.pg ? ', tsv' : ''}`,
       )
       const inserted = await sql<{ rid: number; unit_id: string }>`insert into unit_search (${cols})
         values ${sql.join(values)} returning rid, unit_id`.execute(trx)
@@ -390,10 +388,10 @@ export class SearchService {
 
   /**
    * Reindexes up to `max` units of the tenant whose lifecycle was rewritten since they were indexed
-   * (holds, rules referential changes): until then, lifecycle filters are not pruned by tags.
+   * (holds, rules referential changes): until then, the tenant's queries join unit_lifecycle (and, on
+   * SQLite, do not prune lifecycle filters by tags).
    */
   async reindexStale(trx: Executor, tenantId: string, max = 10_000): Promise<number> {
-    if (this.pg) return 0
     const ids = await trx
       .selectFrom('unit_search_stale as t')
       .innerJoin('unit_search as s', 's.rid', 't.rid')
@@ -413,7 +411,6 @@ export class SearchService {
    * `perTenant` each per run, so that lifecycle filters get their tags back after holds or rules changes.
    */
   async reindexAllStale(trx: Executor, perTenant = 2_000): Promise<number> {
-    if (this.pg) return 0
     const tenants = await trx.selectFrom('unit_search_stale').select('tenant_id').distinct().execute()
     let n = 0
     for (const t of tenants) n += await this.reindexStale(trx, t.tenant_id, perTenant)
@@ -428,7 +425,7 @@ export class SearchService {
     const rids = old.map((o) => Number(o.rid))
     await trx.deleteFrom('unit_search_format').where('rid', 'in', rids).execute()
     await trx.deleteFrom('unit_search_child').where('rid', 'in', rids).execute()
-    if (!this.pg) await trx.deleteFrom('unit_search_stale').where('rid', 'in', rids).execute()
+    await trx.deleteFrom('unit_search_stale').where('rid', 'in', rids).execute()
     if (!this.pg) await sql`delete from unit_fts where rowid in (${sql.join(rids)})`.execute(trx)
     await trx.deleteFrom('unit_search').where('rid', 'in', rids).execute()
   }
@@ -506,11 +503,10 @@ export class SearchService {
   }
 
   /**
-   * Where this tenant's queries read the lifecycle (SQLite: the copy in unit_search while no unit is
-   * stale; otherwise the unit_lifecycle row).
+   * Where this tenant's queries read the lifecycle: the copy in unit_search while no unit is stale,
+   * otherwise the unit_lifecycle row.
    */
   private async lifeCols(tenantId: string): Promise<LifeCols> {
-    if (this.pg) return LIFE_JOINED
     const stale = await this.k
       .selectFrom('unit_search_stale')
       .select('rid')

@@ -443,10 +443,8 @@ for (const dialect of testDialects()) {
         .where('unit_id', '=', ids.T1!)
         .execute()
       const staleRows = async () =>
-        dialect === 'sqlite'
-          ? (await c.db.kysely.selectFrom('unit_search_stale').select('rid').execute()).length
-          : 0
-      if (dialect === 'sqlite') assert.equal(await staleRows(), 1)
+        (await c.db.kysely.selectFrom('unit_search_stale').select('rid').execute()).length
+      assert.equal(await staleRows(), 1)
       assert.deepEqual(await found({ q: 'commun', finalAction: 'Keep' }, 'tg'), [
         'T0',
         'T1',
@@ -457,7 +455,7 @@ for (const dialect of testDialects()) {
       await check()
       // the periodic job's pass (every tenant with stale units)
       const redone = await c.db.kysely.transaction().execute((trx) => c.search.reindexAllStale(trx))
-      assert.equal(redone, dialect === 'sqlite' ? 1 : 0)
+      assert.equal(redone, 1)
       assert.equal(await staleRows(), 0)
       // a recompute writes the rows back (delete, insert): unchanged values leave the unit fresh
       await c.db.kysely.transaction().execute(async (trx) => {
@@ -1069,9 +1067,7 @@ for (const dialect of testDialects()) {
           for (const u of (await search({ q, operation: r.operationId, ...f })).results) hit.add(u.id)
         assert.equal(hit.size, bySql, JSON.stringify(f))
       }
-      if (dialect === 'sqlite') {
-        assert.equal((await c.db.kysely.selectFrom('unit_search_stale').select('rid').execute()).length, 0)
-      }
+      assert.equal((await c.db.kysely.selectFrom('unit_search_stale').select('rid').execute()).length, 0)
       assert.equal((await search({ q: 'seances' }, 'other')).total, 0)
     })
 

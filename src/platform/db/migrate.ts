@@ -15,6 +15,7 @@ import { physical } from './migrations/2026-11-30T17-00_physical.js'
 import { search } from './migrations/2026-11-30T15-00_search.js'
 import { physical2 } from './migrations/2026-12-01T09-00_physical2.js'
 import { search2 } from './migrations/2026-12-01T10-00_search2.js'
+import { search3 } from './migrations/2026-12-02T09-00_search3.js'
 
 /** Every migration, in order. Names are frozen: they are recorded in the database. */
 function allMigrations(d: DialectName): Record<string, Migration> {
@@ -33,6 +34,7 @@ function allMigrations(d: DialectName): Record<string, Migration> {
     '2026-11-30T15-00_search': search(d),
     '2026-12-01T09-00_physical2': physical2(d),
     '2026-12-01T10-00_search2': search2(d),
+    '2026-12-02T09-00_search3': search3(d),
   }
 }
 

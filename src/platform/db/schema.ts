@@ -857,9 +857,10 @@ export interface UnitSearchChildTable {
 }
 
 /**
- * SQLite: an indexed unit whose lifecycle row differs from the values indexed with it (filled by triggers
- * on unit_lifecycle, which compare with the SQLite-only columns unit_search.life_fa, life_comm, life_from,
- * life_ae, written by raw SQL in the search module and left out of UnitSearchTable).
+ * An indexed unit whose lifecycle row differs from the values indexed with it (filled by triggers on
+ * unit_lifecycle, which compare with the columns unit_search.life_fa, life_comm, life_from, life_ae,
+ * written by raw SQL in the search module and left out of UnitSearchTable). SQLite since `search2`,
+ * PostgreSQL since `search3`.
  */
 export interface UnitSearchStaleTable {
   rid: number
