@@ -429,11 +429,17 @@ export function buildProgram(): Command {
         emit(g, r, () =>
           [
             r.totalIsLowerBound ? `plus de ${r.total} unités` : `${r.total} unité(s)`,
+            ...(r.rankedOver !== undefined
+              ? [`  (pertinence calculée sur les ${r.rankedOver} premières unités trouvées)`]
+              : []),
             ...r.results.map((u) => `  ${u.id}  ${u.title}`),
             ...(r.facets
               ? Object.entries(r.facets as unknown as Record<string, { value: string; count: number }[]>)
                   .filter(([, b]) => b.length > 0)
                   .map(([k, b]) => `  ${k} : ${b.map((x) => `${x.value} (${x.count})`).join(', ')}`)
+              : []),
+            ...(r.facetsApproximate
+              ? [`  (facettes comptées sur les ${r.facetsCountedOver} premières unités trouvées)`]
               : []),
             ...(r.nextCursor ? [`  suite : --cursor ${r.nextCursor}`] : []),
           ].join('\n'),

@@ -33,6 +33,9 @@ export interface SearchResult {
   readonly rankedOver?: number
   readonly results: SearchUnit[]
   readonly facets?: Record<string, FacetValue[]>
+  /** The facets count only the first `facetsCountedOver` matching units. */
+  readonly facetsApproximate?: boolean
+  readonly facetsCountedOver?: number
   readonly nextCursor: string | null
 }
 

@@ -18,6 +18,9 @@ export const adminMessages = defineMessages(
     'admin.search.pageNo': 'Page {page}',
     'admin.search.next': 'Suivant',
     'admin.search.moreThan': 'Plus de {total} résultats',
+    'admin.search.rankedOver':
+      'Pertinence calculée sur les {n} premiers résultats (ordre d’indexation) : affinez la recherche ou triez par date ou par titre pour parcourir les autres.',
+    'admin.search.facetsOver': 'Comptes établis sur les {n} premiers résultats.',
     'admin.filter.any': 'Tous',
     'admin.filter.producer': 'Service producteur',
     'admin.filter.level': 'Niveau',
@@ -300,6 +303,9 @@ export const adminMessages = defineMessages(
     'admin.search.pageNo': 'Page {page}',
     'admin.search.next': 'Next',
     'admin.search.moreThan': 'More than {total} results',
+    'admin.search.rankedOver':
+      'Relevance computed over the first {n} results (indexing order): refine the search, or sort by date or title to browse the others.',
+    'admin.search.facetsOver': 'Counts made over the first {n} results.',
     'admin.filter.any': 'Any',
     'admin.filter.producer': 'Producer',
     'admin.filter.level': 'Level',

@@ -394,6 +394,11 @@ export function SearchScreen() {
           {data.facets ? (
             <aside className="facets" aria-label={t('admin.facets')}>
               <h2>{t('admin.facets')}</h2>
+              {data.facetsApproximate && data.facetsCountedOver !== undefined ? (
+                <p className="small muted" data-testid="facets-approximate">
+                  {t('admin.search.facetsOver', { n: formatNumber(data.facetsCountedOver, lang) })}
+                </p>
+              ) : null}
               {Object.entries(data.facets)
                 .filter(([, values]) => values.length > 0)
                 .map(([name, values]) => (
@@ -428,6 +433,11 @@ export function SearchScreen() {
                 ? t('admin.search.moreThan', { total: formatNumber(data.total, lang) })
                 : t('search.results', { total: data.total })}
             </p>
+            {data.rankedOver !== undefined ? (
+              <p className="small muted" data-testid="ranked-over">
+                {t('admin.search.rankedOver', { n: formatNumber(data.rankedOver, lang) })}
+              </p>
+            ) : null}
             {data.results.length === 0 ? (
               <p className="muted">{t('search.none')}</p>
             ) : (
