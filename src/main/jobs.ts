@@ -60,7 +60,8 @@ export function registerJobHandlers(worker: Worker, c: Container): Worker {
           await c.seals.seal('system')
         },
       })
-      // Units whose lifecycle changed since they were indexed get their search tags back (SQLite).
+      // Units whose lifecycle changed since they were indexed are reindexed: their tenant reads the
+      // lifecycle copy again (and, on SQLite, its lifecycle tags).
       .register({
         queue: SEARCH_STALE_QUEUE,
         leaseMs: 5 * 60_000,
