@@ -66,6 +66,14 @@ export function registerJobHandlers(worker: Worker, c: Container): Worker {
         queue: SEARCH_STALE_QUEUE,
         leaseMs: 5 * 60_000,
         run: async (_payload: Record<string, never>, ctx) => {
+          // chunks of at most 2,000 units per tenant, each in its own transaction (reindexing is
+          // idempotent), for up to a minute per run: a rules change that makes many units stale is
+          // repaired within a few runs, and no chunk holds the writer for long
+          const until = Date.now() + 60_000
+          while (Date.now() < until && !ctx.signal.aborted) {
+            const n = await c.db.kysely.transaction().execute((trx) => c.search.reindexAllStale(trx))
+            if (n === 0) break
+          }
           await ctx.commit((trx) => c.search.reindexAllStale(trx))
         },
       })

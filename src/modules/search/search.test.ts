@@ -13,7 +13,16 @@ import { sql } from 'kysely'
 import { isAppError } from '../../platform/errors.js'
 import { SYSTEM_PRINCIPAL } from '../tenancy/index.js'
 import type { Container } from '../../main/container.js'
-import { parseSearchParams, SearchService, type SearchResult, type Visibility } from './index.js'
+import { registerJobHandlers } from '../../main/jobs.js'
+import { Worker } from '../../jobs/runner.js'
+import { silentLogger } from '../../platform/log.js'
+import {
+  parseSearchParams,
+  SEARCH_STALE_QUEUE,
+  SearchService,
+  type SearchResult,
+  type Visibility,
+} from './index.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`search on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
 
@@ -457,6 +466,24 @@ for (const dialect of testDialects()) {
       const redone = await c.db.kysely.transaction().execute((trx) => c.search.reindexAllStale(trx))
       assert.equal(redone, 1)
       assert.equal(await staleRows(), 0)
+      // the worker's job: two more units made stale, repaired by the queued job (chunks in their own
+      // transactions until none is left), then the answers are exact again
+      for (const u of ['T3', 'T4']) {
+        await c.db.kysely
+          .updateTable('unit_lifecycle')
+          .set({ appraisal_end_date: '2001-02-03' })
+          .where('unit_id', '=', ids[u]!)
+          .execute()
+      }
+      assert.equal(await staleRows(), 2)
+      await c.db.kysely.transaction().execute((trx) => c.queue.enqueue(trx, SEARCH_STALE_QUEUE, {}))
+      const worker = registerJobHandlers(
+        new Worker({ db: c.db, queue: c.queue, log: silentLogger() }, { concurrency: 1 }),
+        c,
+      )
+      assert.equal(await worker.drain(5), 1)
+      assert.equal(await staleRows(), 0)
+      await check()
       // a recompute writes the rows back (delete, insert): unchanged values leave the unit fresh
       await c.db.kysely.transaction().execute(async (trx) => {
         const row = await trx
