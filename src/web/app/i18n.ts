@@ -8,6 +8,7 @@ import { createContext, useContext } from 'react'
 import { adminMessages } from './i18n/admin.js'
 import { physicalMessages } from './i18n/physical.js'
 import { lifecycleMessages } from './i18n/lifecycle.js'
+import { refMessages } from './i18n/ref.js'
 
 const coreFr = {
   'app.name': 'SAEH',
@@ -569,6 +570,7 @@ const fr = {
   ...adminMessages.fr,
   ...physicalMessages.fr,
   ...lifecycleMessages.fr,
+  ...refMessages.fr,
 }
 
 export type MessageKey = keyof typeof fr
@@ -578,6 +580,7 @@ const en: Record<MessageKey, string> = {
   ...adminMessages.en,
   ...physicalMessages.en,
   ...lifecycleMessages.en,
+  ...refMessages.en,
 }
 
 export type Lang = 'fr' | 'en'

@@ -56,19 +56,21 @@ function TombstoneFacts({ tomb }: { tomb: Tombstone }) {
     )
   }
   const x = tomb.t
+  // A transfer or restitution as a file names no receiver unless one was given: the API says `external`.
+  const destination = x.destination === 'external' ? t('tomb.externalSystem') : (x.destination ?? none)
   return (
     <>
       <p>
         {t(x.reason === 'RESTITUTION' ? 'tomb.restituted' : 'tomb.transferred', {
           date: formatDateTime(x.departedAt, lang),
-          destination: x.destination ?? none,
+          destination,
         })}
       </p>
       <dl className="facts">
         <Fact label={t('tomb.title')}>{x.title}</Fact>
         <Fact label={t('tomb.sedaId')}>{x.sedaId ?? none}</Fact>
         <Fact label={t('tomb.producer')}>{x.originatingAgency ?? none}</Fact>
-        <Fact label={t('tomb.destination')}>{x.destination ?? none}</Fact>
+        <Fact label={t('tomb.destination')}>{destination}</Fact>
         <Fact label={t('tomb.destinationOperation')}>
           {x.destinationOperationId ? <code>{x.destinationOperationId}</code> : none}
         </Fact>

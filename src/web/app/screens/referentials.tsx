@@ -9,6 +9,7 @@ import { loadRulesPreset, profileSchemaPath, RULES_PRESETS, type RulesPreset } f
 import { DownloadButton, ErrorMessage, Loading, Notice, useLoad } from '../components.js'
 import { useI18n } from '../i18n.js'
 import { useSession } from '../session.js'
+import { ProfileSchemaUpload } from './referentials-schema.js'
 
 type Kind = (typeof REFERENTIAL_KINDS)[number]
 
@@ -217,6 +218,13 @@ export function ReferentialsScreen() {
         </form>
       ) : null}
       {writable && kind === 'rules' ? <Presets onLoaded={list.reload} /> : null}
+      {writable && kind === 'profiles' && list.data ? (
+        <ProfileSchemaUpload
+          profiles={list.data.results.flatMap((r) =>
+            typeof r.identifier === 'string' ? [r.identifier] : [],
+          )}
+        />
+      ) : null}
       <ErrorMessage error={list.error} />
       {list.loading && !list.data ? <Loading /> : null}
       {list.data ? (
