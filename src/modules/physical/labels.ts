@@ -89,11 +89,12 @@ const outWords = (out: number, overdue: number): string =>
   `, dont ${count(out, 'sortie', 'sorties')}${overdue > 0 ? ` (${overdue} en retard)` : ''}`
 
 /** The line under an out box: since when, which request, the return date, and late or not. */
-export function outLine(o: BoxOut): string {
-  const what = o.kind === 'loan' ? `prêt${o.service ? ` à ${o.service}` : ''}` : 'consultation'
+function outLine(o: BoxOut): string {
+  const what =
+    o.kind === 'loan' ? `prêt${o.service ? ` à ${o.service}` : ''}, ` : o.kind ? 'consultation, ' : ''
   return [
     `SORTIE depuis le ${frDate(o.since)}`,
-    `${what}, demande ${o.requestId}`,
+    `${what}demande ${o.requestId}`,
     o.dueDate ? `retour prévu le ${frDate(o.dueDate)}` : 'sans date de retour',
     ...(o.overdue ? ['EN RETARD'] : []),
   ].join(' — ')

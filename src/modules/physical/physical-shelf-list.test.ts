@@ -173,6 +173,29 @@ for (const dialect of testDialects()) {
       assert.ok(!pdfText(await shelfListPdf(after, '2024-02-21')).includes('SORTIE'))
     })
 
+    it('a consultation without a return date: « consultation », « sans date de retour », the reader as requester', async () => {
+      const { c, who } = w
+      const a = who.archivist
+      const unit = (await c.physical.getBox(a, T, 'SL-3')).content[0]!.unitId
+      const r = await c.requests.create(who.reader, { tenantId: T, kind: 'consultation', unitIds: [unit] })
+      await c.requests.approve(a, T, r.id)
+      await c.requests.deliver(a, T, r.id)
+      const list = await c.physical.shelfList(a, T, 'DEPOT/S1/T1')
+      assert.deepEqual(list.summary, { shelves: 1, boxes: 3, out: 1, overdue: 0 })
+      const out = list.shelves[0]!.boxes.find((b) => b.barcode === 'SL-3')!.out!
+      assert.deepEqual(
+        [out.requestId, out.kind, out.service, out.requester, out.dueDate, out.overdue],
+        [r.id, 'consultation', null, r.requester.name, null, false],
+      )
+      const text = pdfText(await shelfListPdf(list, '2024-02-21')).split('\n')
+      const i = text.findIndex((l) => l.startsWith('  SL-3'))
+      assert.equal(
+        text.slice(i + 1).join(''),
+        `SORTIE depuis le ${out.since.slice(8, 10)}/02/2024 — consultation, demande ${r.id} — sans date de retour`,
+      )
+      await c.requests.return(a, T, r.id)
+    })
+
     it('hostile input: unknown location, another tenant’s location, no location', async () => {
       const { c, who } = w
       const depot = await c.physical.getLocation(who.archivist, T, 'DEPOT')
