@@ -176,7 +176,7 @@ for (const dialect of testDialects()) {
     it('a consultation without a return date: « consultation », « sans date de retour », the reader as requester', async () => {
       const { c, who } = w
       const a = who.archivist
-      const unit = (await c.physical.getBox(a, T, 'SL-3')).content[0]!.unitId
+      const unit = (await c.physical.getBox(a, T, 'SL-3')).content[0]!.unitId!
       const r = await c.requests.create(who.reader, { tenantId: T, kind: 'consultation', unitIds: [unit] })
       await c.requests.approve(a, T, r.id)
       await c.requests.deliver(a, T, r.id)
