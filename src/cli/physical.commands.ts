@@ -535,8 +535,9 @@ export function registerPhysicalCommands(
         writeOut(o.out, pdf)
         emit(
           g,
-          { file: o.out, shelves: list.shelves.length, bytes: pdf.length },
-          () => `${list.shelves.length} tablette(s) → ${o.out}`,
+          { file: o.out, ...list.summary, bytes: pdf.length },
+          () =>
+            `${list.summary.shelves} tablette(s), ${list.summary.boxes} boîte(s) dont ${list.summary.out} sortie(s) → ${o.out}`,
         )
       })
     })

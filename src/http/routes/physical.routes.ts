@@ -251,15 +251,29 @@ export async function physicalRoutes(app: FastifyInstance, opts: { c: Container 
         .send(await boxLabelsPdf(boxes, symbology))
     },
   )
+  const shelfList = async (req: Parameters<typeof principalOf>[0] & { query: Q }) => {
+    if (!req.query.location)
+      throw new AppError('PHYSICAL_INVALID', 'invalid', 'location : valeur obligatoire', {
+        field: 'location',
+      })
+    return physical.shelfList(principalOf(req), await tenant(req), req.query.location)
+  }
+  app.get<{ Querystring: Q }>(
+    '/labels/shelf-list',
+    {
+      schema: {
+        tags,
+        summary:
+          'Liste topographique (JSON) : par tablette, ses boîtes, celles qui sont sorties et leur sortie',
+      },
+    },
+    async (req) => shelfList(req),
+  )
   app.get<{ Querystring: Q }>(
     '/labels/shelf-list.pdf',
     { schema: { tags, summary: 'Liste topographique PDF des tablettes sous un emplacement (location=…)' } },
     async (req, reply) => {
-      if (!req.query.location)
-        throw new AppError('PHYSICAL_INVALID', 'invalid', 'location : valeur obligatoire', {
-          field: 'location',
-        })
-      const list = await physical.shelfList(principalOf(req), await tenant(req), req.query.location)
+      const list = await shelfList(req)
       return reply
         .header('content-type', 'application/pdf')
         .header('content-disposition', 'inline; filename="liste-topographique.pdf"')

@@ -1,11 +1,13 @@
 import PDFDocument from 'pdfkit'
 import { toBuffer } from 'bwip-js'
-import type { BoxView } from './physical.types.js'
+import type { BoxOut, BoxView, ShelfList } from './physical.types.js'
+
+export type { ShelfList }
 
 // Standard PDF fonts are WinAnsi: characters outside it are replaced.
 const pdfText = (s: string): string =>
   // eslint-disable-next-line no-control-regex
-  s.replace(/[\u0000-\u001f]/g, ' ').replace(/[^\u0020-\u00ff\u2019\u20ac]/g, '?')
+  s.replace(/[\u0000-\u001f]/g, ' ').replace(/[^\u0020-\u00ff\u2014\u2019\u20ac]/g, '?')
 
 function render(build: (doc: PDFKit.PDFDocument) => Promise<void>, info: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -74,17 +76,35 @@ export function boxLabelsPdf(
   }, 'Étiquettes de boîtes')
 }
 
-export interface ShelfList {
-  readonly location: string
-  readonly shelves: {
-    readonly path: string
-    readonly lengthMetres: number
-    readonly usedMetres: number
-    readonly boxes: readonly BoxView[]
-  }[]
+/** `2024-02-15` or an ISO timestamp → `15/02/2024` (UTC date, as stored). */
+const frDate = (iso: string): string => {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(iso)
+  return m ? `${m[3]}/${m[2]}/${m[1]}` : iso
 }
 
-/** The shelf list: per shelf, its length, occupancy and the boxes it should hold, in order. */
+const count = (n: number, one: string, many: string): string => `${n} ${n > 1 ? many : one}`
+
+/** Out boxes of a shelf or of the list, in words: « dont 1 sortie (1 en retard) ». */
+const outWords = (out: number, overdue: number): string =>
+  `, dont ${count(out, 'sortie', 'sorties')}${overdue > 0 ? ` (${overdue} en retard)` : ''}`
+
+/** The line under an out box: since when, which request, the return date, and late or not. */
+function outLine(o: BoxOut): string {
+  const what =
+    o.kind === 'loan' ? `prêt${o.service ? ` à ${o.service}` : ''}, ` : o.kind ? 'consultation, ' : ''
+  return [
+    `SORTIE depuis le ${frDate(o.since)}`,
+    `${what}demande ${o.requestId}`,
+    o.dueDate ? `retour prévu le ${frDate(o.dueDate)}` : 'sans date de retour',
+    ...(o.overdue ? ['EN RETARD'] : []),
+  ].join(' — ')
+}
+
+/**
+ * The shelf list: a summary, then per shelf its length, occupancy and the boxes it should hold, in order;
+ * a box that is out has a bold line under it (text, readable in black and white), and the counts say how
+ * many are out so that the storekeeper does not report them missing.
+ */
 export function shelfListPdf(list: ShelfList, generatedAt: string): Promise<Buffer> {
   return render(async (doc) => {
     doc
@@ -95,21 +115,44 @@ export function shelfListPdf(list: ShelfList, generatedAt: string): Promise<Buff
       .font('Helvetica')
       .fontSize(8)
       .text(pdfText(`Éditée le ${generatedAt}`))
+    const t = list.summary
+    doc
+      .font('Helvetica-Bold')
+      .fontSize(9)
+      .text(
+        pdfText(
+          `${count(t.shelves, 'tablette', 'tablettes')}, ${count(t.boxes, 'boîte', 'boîtes')}${outWords(t.out, t.overdue)}`,
+        ),
+      )
       .moveDown(0.5)
     for (const s of list.shelves) {
       if (doc.y > doc.page.height - 120) doc.addPage()
       doc
         .font('Helvetica-Bold')
         .fontSize(11)
-        .text(pdfText(`Tablette ${s.path} : ${s.usedMetres} / ${s.lengthMetres} m`))
+        .text(
+          pdfText(
+            `Tablette ${s.path} : ${s.usedMetres} / ${s.lengthMetres} m — ${count(s.boxes.length, 'boîte', 'boîtes')}${outWords(s.outCount, s.overdueCount)}`,
+          ),
+        )
       doc.font('Helvetica').fontSize(9)
       if (s.boxes.length === 0) doc.text('  (vide)')
-      for (const b of s.boxes)
+      for (const b of s.boxes) {
         doc.text(
           pdfText(
             `  ${b.barcode}   ${b.cote ?? '—'}   ${b.title ?? ''}${b.producer ? `   [${b.producer}]` : ''}   ${b.linearMetres ?? '?'} m`,
           ),
         )
+        if (b.presence === 'out' && b.out) {
+          // Under the box, indented (wrapped lines too), in bold.
+          const left = doc.page.margins.left
+          doc
+            .font('Helvetica-Bold')
+            .text(pdfText(outLine(b.out)), left + 24, doc.y, { width: doc.page.width - left * 2 - 24 })
+            .font('Helvetica')
+          doc.x = left
+        }
+      }
       doc.moveDown(0.4)
     }
   }, 'Liste topographique')

@@ -37,6 +37,7 @@ import type {
   InventoryView,
   LocationView,
   ObjectPlace,
+  ShelfList,
   Statistics,
   TransferResult,
 } from './physical.types.js'
@@ -1178,7 +1179,7 @@ export class PhysicalService {
       .leftJoin('access_request as r', (j) =>
         j.onRef('r.id', '=', 'm.request_id').on('r.tenant_id', '=', tenantId),
       )
-      .select(['m.box_id', 'm.request_id', 'm.at', 'r.kind', 'r.service', 'r.due_date'])
+      .select(['m.box_id', 'm.request_id', 'm.at', 'r.kind', 'r.service', 'r.requester_name', 'r.due_date'])
       .where('m.tenant_id', '=', tenantId)
       .where('m.kind', '=', 'out')
       .where(({ not, exists, selectFrom }) =>
@@ -1205,6 +1206,7 @@ export class PhysicalService {
           requestId: r.request_id!,
           kind: r.kind ?? null,
           service: r.service ?? null,
+          requester: r.requester_name ?? null,
           since: r.at,
           dueDate: r.due_date ?? null,
           overdue: r.due_date !== null && r.due_date !== undefined && today > r.due_date,
@@ -2421,8 +2423,8 @@ export class PhysicalService {
     return rows.map((b) => this.boxSummary(b, tree))
   }
 
-  /** One shelf list per shelf under a location: what each should hold, in order. */
-  async shelfList(actor: Principal, tenantId: string, location: string) {
+  /** One shelf list per shelf under a location: what each should hold, in order, and which boxes are out. */
+  async shelfList(actor: Principal, tenantId: string, location: string): Promise<ShelfList> {
     await this.deps.tenancy.requireAccess(actor, tenantId, 'archive.read')
     const tree = await this.tree(this.k, tenantId)
     const root = this.resolveLocation(tree, location)
@@ -2435,18 +2437,33 @@ export class PhysicalService {
       .where('location_id', 'in', shelves.length ? shelves.map((s) => s.row.id) : ['-'])
       .orderBy('barcode')
       .execute()
+    const outs = await this.outs(
+      this.k,
+      tenantId,
+      boxes.map((b) => b.id),
+    )
+    const list = shelves.map((s) => {
+      const on = boxes.filter((b) => b.location_id === s.row.id)
+      const used = on.reduce((x, b) => x + Number(b.footprint_mm ?? 0), 0)
+      const views = on.map((b) => this.boxSummary(b, tree, outs))
+      return {
+        path: s.row.path,
+        lengthMetres: metres(Number(s.row.length_mm ?? 0)),
+        usedMetres: metres(used),
+        boxes: views,
+        outCount: views.filter((b) => b.presence === 'out').length,
+        overdueCount: views.filter((b) => b.presence === 'out' && b.out?.overdue).length,
+      }
+    })
     return {
       location: root.row.path,
-      shelves: shelves.map((s) => {
-        const on = boxes.filter((b) => b.location_id === s.row.id)
-        const used = on.reduce((x, b) => x + Number(b.footprint_mm ?? 0), 0)
-        return {
-          path: s.row.path,
-          lengthMetres: metres(Number(s.row.length_mm ?? 0)),
-          usedMetres: metres(used),
-          boxes: on.map((b) => this.boxSummary(b, tree)),
-        }
-      }),
+      summary: {
+        shelves: list.length,
+        boxes: boxes.length,
+        out: list.reduce((n, s) => n + s.outCount, 0),
+        overdue: list.reduce((n, s) => n + s.overdueCount, 0),
+      },
+      shelves: list,
     }
   }
 }

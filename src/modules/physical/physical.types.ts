@@ -76,9 +76,34 @@ export interface BoxOut {
   readonly requestId: string
   readonly kind: string | null
   readonly service: string | null
+  /** The requester's name, when the request is known. */
+  readonly requester: string | null
   readonly since: string
   readonly dueDate: string | null
   readonly overdue: boolean
+}
+
+/**
+ * The shelf list of a location: per shelf under it, in tree order, what it should hold; a box that is out
+ * (consultation, loan) is listed with its outing so that it is not reported missing.
+ */
+export interface ShelfList {
+  readonly location: string
+  readonly summary: {
+    readonly shelves: number
+    readonly boxes: number
+    /** Boxes out (delivered, not returned); `overdue` among them past their due date. */
+    readonly out: number
+    readonly overdue: number
+  }
+  readonly shelves: {
+    readonly path: string
+    readonly lengthMetres: number
+    readonly usedMetres: number
+    readonly boxes: readonly BoxView[]
+    readonly outCount: number
+    readonly overdueCount: number
+  }[]
 }
 
 /** One outing of a box, from its history: delivered → returned (or still out), overdue when late. */

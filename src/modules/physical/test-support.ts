@@ -1,5 +1,20 @@
 import { inflateSync } from 'node:zlib'
 
+// WinAnsi (cp1252) bytes 0x80–0x9f that are not Latin-1: the ones our PDFs use.
+const WIN_ANSI: Record<number, string> = {
+  0x80: '\u20ac',
+  0x85: '\u2026',
+  0x91: '\u2018',
+  0x92: '\u2019',
+  0x93: '\u201c',
+  0x94: '\u201d',
+  0x96: '\u2013',
+  0x97: '\u2014',
+  0x8c: '\u0152',
+  0x9c: '\u0153',
+}
+const winAnsi = (b: Buffer): string => [...b].map((c) => WIN_ANSI[c] ?? String.fromCharCode(c)).join('')
+
 /**
  * The text a PDF made by pdfkit shows: its content streams inflated, then the hex strings of its
  * TJ/Tj operators decoded (standard fonts, WinAnsi), pieces of one TJ array joined.
@@ -22,7 +37,7 @@ export function pdfText(pdf: Buffer): string {
     }
     for (const t of body.matchAll(/\[(.*?)\]\s*TJ|<([0-9a-fA-F]*)>\s*Tj/g)) {
       const parts = t[1] !== undefined ? [...t[1].matchAll(/<([0-9a-fA-F]*)>/g)].map((x) => x[1]!) : [t[2]!]
-      out.push(parts.map((h) => Buffer.from(h, 'hex').toString('latin1')).join(''))
+      out.push(parts.map((h) => winAnsi(Buffer.from(h, 'hex'))).join(''))
     }
   }
   return out.join('\n')
