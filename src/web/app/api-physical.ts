@@ -11,15 +11,12 @@ import {
   type FormColumn,
   type FreeSpaceAnswer,
   type InventoryReport,
+  type LocationProperties,
+  type TransferResult,
 } from '../../modules/physical/physical.types.js'
 export type { BoxOut, BoxOuting, InventoryReport }
 
-export interface LocationProps {
-  readonly fireRated: boolean
-  readonly climateControlled: boolean
-  readonly reserved: boolean
-  readonly blocked: boolean
-}
+export type LocationProps = LocationProperties
 
 export interface Occupancy {
   readonly capacityMetres: number
@@ -115,19 +112,8 @@ export interface BoxType {
 
 export type FreeSpace = FreeSpaceAnswer
 
-export interface TransferFormResult {
-  readonly operationId: string
-  readonly units: {
-    readonly row: number
-    readonly unitId: string
-    readonly objectId: string
-    readonly boxId: string
-    readonly barcode: string
-    readonly title: string
-  }[]
-  readonly boxes: { readonly id: string; readonly barcode: string; readonly cote: string | null }[]
-  readonly linearMetres: number
-}
+/** The answer to a transfer form (the server's view). */
+export type TransferFormResult = TransferResult
 
 /** One error of a refused transfer form (`TRANSFER_FORM_INVALID`, details.errors). */
 export interface FormError {
