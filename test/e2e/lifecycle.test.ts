@@ -18,6 +18,7 @@ import {
   HAS_CHROMIUM,
   loadReferentials,
   openJourney,
+  waitFor,
   type Api,
   type Journey,
 } from './harness.js'
@@ -437,8 +438,12 @@ if (!HAS_CHROMIUM) {
       const inAd = await admin.call<{ total: number }>('GET', '/units?q=permanents', undefined, AD)
       assert.equal(inAd.total, 2)
       await j.nav('Registre des entrées').click()
-      const rows = await page.getByTestId('register-lines').locator('tbody tr').allInnerTexts()
-      assert.equal(rows.filter((r) => r.includes('Transfert sortant') && r.includes(AD)).length, 1)
+      // The register loads after the navigation: wait for the outgoing line before counting.
+      const lines = page.getByTestId('register-lines').locator('tbody tr')
+      const outgoing = (rows: string[]) =>
+        rows.filter((r) => r.includes('Transfert sortant') && r.includes(AD))
+      await waitFor(async () => outgoing(await lines.allInnerTexts()).length > 0)
+      assert.equal(outgoing(await lines.allInnerTexts()).length, 1)
       assert.deepEqual(j.external, [])
     })
   })

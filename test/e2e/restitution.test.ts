@@ -230,7 +230,7 @@ if (!HAS_CHROMIUM) {
       const tomb = page.getByTestId('tombstone')
       await tomb.getByRole('heading', { name: `Unité sortie du fonds : ${TITLE}` }).waitFor()
       const text = await tomb.innerText()
-      assert.match(text, /Cette unité a été restituée le .* à un autre système \(paquet remis en fichier\)\./)
+      assert.match(text, /Cette unité a été restituée le .* à AD99\./)
       assert.match(text, /Service producteur\s+AD99/)
       // The owner's ATR is the receiver's operation.
       assert.match(text, /Opération chez le destinataire\s+ATR-PAROISSE-OK/)

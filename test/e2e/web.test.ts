@@ -17,6 +17,7 @@ import {
   REFERENTIALS,
   smallPng,
   waitFor,
+  waitForCount,
   type Journey,
   type Server,
 } from './harness.js'
@@ -147,7 +148,10 @@ if (!HAS_CHROMIUM) {
         await page.getByRole('button', { name: 'Créer l’utilisateur' }).click()
         await page.getByText(`Utilisateur « ${user} » créé`).waitFor()
       }
-      const accounts = await page.locator('main table').first().locator('tbody tr').allInnerTexts()
+      // The list reloads after the notice appears: wait for both accounts before reading it.
+      const accountRows = page.locator('main table').first().locator('tbody tr')
+      await waitForCount(accountRows, 2)
+      const accounts = await accountRows.allInnerTexts()
       assert.deepEqual(
         accounts.map((r) => r.split('\t').slice(0, 2)),
         [

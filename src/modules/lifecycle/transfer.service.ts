@@ -816,7 +816,12 @@ export class TransferService {
             ingest_operation_id: u.operation_id,
             reason: t.type,
             operation_id: t.operation_id,
-            destination: t.target_tenant ?? t.archival_agency ?? 'external',
+            // A restitution with no named receiver goes back to its owner, the originating agency.
+            destination:
+              t.target_tenant ??
+              t.archival_agency ??
+              (t.type === 'RESTITUTION' ? u.originating_agency : null) ??
+              'external',
             destination_operation_id: destinationOperationId,
             objects: mine.filter((o) => o.kind === 'binary').length,
             physical_objects: mine.filter((o) => o.kind === 'physical').length,

@@ -245,6 +245,39 @@ for (const dialect of testDialects()) {
       assert.equal((await c.catalog.listUnits('default', { operationId: op })).total, units.length)
     })
 
+    it('restitution as a file: the owner’s OK ATR purges, and the tombstone names the owner as destination', async () => {
+      const { op, units } = await ingest()
+      const t = await transfers.create(SYSTEM_PRINCIPAL, {
+        tenantId: 'default',
+        selection: { query: { operationId: op } },
+        type: 'RESTITUTION',
+      })
+      const atr = writeAtr({
+        sedaVersion: '2.2',
+        messageIdentifier: 'REPLY-OWNER',
+        date: '2026-01-15T10:00:00Z',
+        messageRequestIdentifier: t.messageIdentifier,
+        archivalAgencyIdentifier: 'AD99',
+        transferringAgencyIdentifier: 'default',
+        status: 'OK',
+        events: [],
+      })
+      const done = await transfers.ack(SYSTEM_PRINCIPAL, 'default', t.operationId, Buffer.from(atr))
+      assert.equal(done.state, 'purged', JSON.stringify(done.reasons))
+      assert.equal((await c.catalog.listUnits('default', { operationId: op })).total, 0)
+      const tomb = await c.db.kysely
+        .selectFrom('unit_tombstone')
+        .select(['destination', 'destination_operation_id', 'reason'])
+        .where('operation_id', '=', t.operationId)
+        .execute()
+      assert.equal(tomb.length, units.length)
+      // No receiver was named: the package goes back to its owner, the originating agency.
+      assert.deepEqual(
+        [...new Set(tomb.map((x) => `${x.reason} ${x.destination} ${x.destination_operation_id}`))],
+        ['RESTITUTION AD99 REPLY-OWNER'],
+      )
+    })
+
     it('asynchronous request: checked at once, run by the worker; a hold put since ends it KO, nothing purged', async () => {
       const { op, units } = await ingest()
       const root = units.find((u) => u.parentIds.length === 0)!
