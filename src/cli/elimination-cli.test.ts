@@ -1,7 +1,7 @@
 import { describe, it, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   createTestDatabase,
@@ -14,6 +14,7 @@ import { writeSipZip } from '../../test/helpers/sip.js'
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`elimination CLI on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
 
 const BIN = join(import.meta.dirname, '../../bin/saeh.js')
+const REFERENTIALS_DIR = join(import.meta.dirname, '../assets/referentials')
 // Real clock: a DUA of 5 years from 2020 is over.
 const RULES =
   '<AppraisalRule><Rule>APP-COM-0005</Rule><StartDate>2020-01-12</StartDate><FinalAction>Destroy</FinalAction></AppraisalRule>'
@@ -117,6 +118,44 @@ for (const dialect of testDialects()) {
       assert.equal(cert.visa.comment, 'Favorable')
       assert.equal(cert.totals.units, 2)
       assert.equal(ok(['elimination', 'show', r.id, '--tenant', 'c-begles']).status, 'executed')
+      // `unit show` of an eliminated unit says so (exit 1, UNIT_NOT_FOUND), with the request.
+      const goneText = saeh(['unit', 'show', root, '--tenant', 'c-begles'])
+      assert.equal(goneText.code, 1)
+      assert.match(goneText.err, new RegExp(`n’est plus dans le fonds : éliminée le .*\\(demande ${r.id}`))
+      const gone = saeh(['unit', 'show', root, '--tenant', 'c-begles', '--json'])
+      assert.equal(gone.json().error.code, 'UNIT_NOT_FOUND')
+      assert.equal(gone.json().error.details.departure.reason, 'ELIMINATION')
+      // Under a contract that does not cover the unit's producer, only the bare « inconnue ».
+      const contracts = join(t.dir, 'access-contracts.json')
+      const defaults = JSON.parse(readFileSync(join(REFERENTIALS_DIR, 'access-contracts.json'), 'utf8'))
+      writeFileSync(
+        contracts,
+        JSON.stringify([
+          ...defaults,
+          {
+            ...defaults[0],
+            Identifier: 'AC-AD98',
+            Name: 'Fonds des AD 98',
+            EveryOriginatingAgency: false,
+            OriginatingAgencies: ['AD98'],
+          },
+        ]),
+      )
+      ok(['referential', 'import', 'access-contracts', contracts, '--tenant', 'c-begles'])
+      const narrow = saeh([
+        'unit',
+        'show',
+        root,
+        '--tenant',
+        'c-begles',
+        '--access-contract',
+        'AC-AD98',
+        '--json',
+      ])
+      assert.equal(narrow.code, 1, narrow.out + narrow.err)
+      assert.equal(narrow.json().error.code, 'UNIT_NOT_FOUND')
+      assert.equal(narrow.json().error.details.departure, undefined)
+      assert.doesNotMatch(narrow.json().error.message, /éliminée/)
       assert.equal(ok(['logbook', 'verify']).ok, true)
     })
   })

@@ -7,6 +7,7 @@ import type { ObjectRecord } from '../modules/catalog/index.js'
 import { Command, CommanderError, Option } from 'commander'
 import { loadConfig } from '../config/config.js'
 import { buildContainer, type Container } from '../main/container.js'
+import { explainMissingUnit } from '../main/departure.js'
 import { initInstance, DEFAULT_TENANT } from '../main/instance.js'
 import { startServer } from '../main/server.js'
 import { VERSION } from '../main/version.js'
@@ -347,7 +348,10 @@ export function buildProgram(): Command {
     .action(async function (this: Command, id: string, o: { tenant: string; accessContract?: string }) {
       await withInstance(this, o, async (c, actor, g) => {
         const ctx = await c.access.context(actor, o.tenant, o.accessContract ?? null)
-        const a = await c.access.checkUnit(ctx, id)
+        // A unit that left says how and when (its tombstone), still as UNIT_NOT_FOUND.
+        const a = await c.access.checkUnit(ctx, id).catch(async (err: unknown) => {
+          throw await explainMissingUnit(c, ctx, id, err)
+        })
         const u = await c.catalog.getUnit(o.tenant, id)
         c.access.record(ctx, 'UNIT_CONSULT', id, a.derogationId ? { derogationId: a.derogationId } : {})
         emit(g, u, () =>

@@ -168,6 +168,15 @@ for (const dialect of testDialects()) {
       assert.match(xml.body, /<ArchiveDestructionNotification/)
       const tomb = await app.inject({ url: `/api/v1/tombstones/${sip.item}`, headers: as('h-reader') })
       assert.equal(tomb.json().requestId, id)
+      // The unit's own route says it was eliminated, by which request, still as UNIT_NOT_FOUND.
+      const unit = await app.inject({ url: `/api/v1/units/${sip.item}`, headers: as('h-reader') })
+      assert.equal(unit.statusCode, 404)
+      assert.equal(unit.json().error.code, 'UNIT_NOT_FOUND')
+      assert.match(
+        unit.json().error.message,
+        new RegExp(`n’est plus dans le fonds : éliminée le .* \\(demande ${id}`),
+      )
+      assert.equal(unit.json().error.details.departure.requestId, id)
       const gone = await app.inject({
         url: `/api/v1/eliminations/${id}/certificate.json`,
         headers: as('h-ctl40'),

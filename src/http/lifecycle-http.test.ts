@@ -109,6 +109,25 @@ for (const dialect of testDialects()) {
       // The purged units keep a tombstone: what they were, the operation, the destination.
       const unit = await app.inject({ url: `/api/v1/units/${a.root.id}`, headers: admin })
       assert.equal(unit.statusCode, 404)
+      // Still UNIT_NOT_FOUND, but it says where the unit went and when.
+      assert.equal(unit.json().error.code, 'UNIT_NOT_FOUND')
+      assert.match(unit.json().error.message, /n’est plus dans le fonds : transférée le .* à ad \(opération /)
+      assert.deepEqual(
+        [unit.json().error.details.departure.reason, unit.json().error.details.departure.destination],
+        ['TRANSFER', 'ad'],
+      )
+      // Another tenant's id of it, or an id that never existed: the bare 404, no departure.
+      for (const [id, tenant] of [
+        [a.root.id, 'ad'],
+        ['inconnue', 'default'],
+      ] as const) {
+        const bare = await app.inject({
+          url: `/api/v1/units/${id}`,
+          headers: { ...admin, 'x-tenant-id': tenant },
+        })
+        assert.equal(bare.statusCode, 404, bare.body)
+        assert.equal(bare.json().error.details.departure, undefined)
+      }
       const tomb = await app.inject({ url: `/api/v1/transfers/tombstones/${a.root.id}`, headers: archivist })
       assert.equal(tomb.statusCode, 200, tomb.body)
       assert.equal(tomb.json().unitId, a.root.id)

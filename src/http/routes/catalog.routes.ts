@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Container } from '../../main/container.js'
+import { explainMissingUnit } from '../../main/departure.js'
 import { blobKeyFor } from '../../modules/ingest/index.js'
 import { markRepairOnBadCopy } from '../../modules/storage/index.js'
 import { parseSearchParams } from '../../modules/search/index.js'
@@ -68,7 +69,10 @@ export async function catalogRoutes(app: FastifyInstance, opts: { c: Container }
     { schema: { tags: ['catalog'], summary: 'Une unité d’archives : métadonnées, objets, règles' } },
     async (req) => {
       const ctx = await accessOf(req, opts.c)
-      const a = await access.checkUnit(ctx, req.params.id)
+      // A unit that left says how and when (its tombstone), still as UNIT_NOT_FOUND.
+      const a = await access.checkUnit(ctx, req.params.id).catch(async (err: unknown) => {
+        throw await explainMissingUnit(opts.c, ctx, req.params.id, err)
+      })
       const u = await catalog.getUnit(ctx.tenantId, req.params.id)
       access.record(ctx, 'UNIT_CONSULT', u.id, a.derogationId ? { derogationId: a.derogationId } : {})
       return u
