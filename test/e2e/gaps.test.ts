@@ -141,7 +141,10 @@ if (!HAS_CHROMIUM) {
         buffer: Buffer.from(BAD_PLAN),
       })
       await page.getByRole('button', { name: 'Importer', exact: true }).click()
-      const errors = await page.getByTestId('import-errors').locator('tbody tr').allInnerTexts()
+      // The refusal table comes with the server's answer: wait for it before reading its rows.
+      const errorTable = page.getByTestId('import-errors')
+      await errorTable.waitFor()
+      const errors = await errorTable.locator('tbody tr').allInnerTexts()
       assert.equal(errors.length, 2, errors.join(' | '))
       assert.match(errors[0]!, /^1\t2\tlength_m\t/)
       assert.match(errors[1]!, /^2\t3\tlength_m\t/)

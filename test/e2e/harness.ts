@@ -178,6 +178,18 @@ export async function openJourney(prefix: string): Promise<Journey> {
     locale: 'fr-FR',
     acceptDownloads: true,
   })
+  // SAEH_E2E_JITTER_MS=n answers every API call after a random delay of up to n ms (a slow, uneven
+  // server): a read that does not wait for the content it checks then fails instead of passing by luck.
+  // The package upload is left alone (its progress is measured by the browser).
+  const jitter = Number(process.env.SAEH_E2E_JITTER_MS ?? 0)
+  if (jitter > 0)
+    await context.route(
+      (u) => u.pathname.startsWith('/api/v1/') && u.pathname !== '/api/v1/ingests',
+      async (route) => {
+        await new Promise((r) => setTimeout(r, Math.random() * jitter))
+        await route.continue().catch(() => {})
+      },
+    )
   const page = await context.newPage()
   const external: string[] = []
   page.on('request', (r) => {

@@ -172,6 +172,10 @@ if (!HAS_CHROMIUM) {
       const heldRow = conflicts.getByRole('row', { name: /Arrêtés du dossier en contentieux/ }).first()
       assert.match(await heldRow.innerText(), /Sous gel \(gel juridique ou règle de gel en vigueur\)/)
       const keepRow = conflicts.getByRole('row', { name: /Registre des arrêtés permanents/ })
+      // The descendant is named by its title, loaded apart (its id is shown meanwhile): wait for it.
+      await keepRow
+        .getByRole('link', { name: 'Registre des arrêtés permanents (pièce)', exact: true })
+        .waitFor()
       assert.match(
         await keepRow.innerText(),
         /Une unité descendante doit être conservée : Registre des arrêtés permanents \(pièce\) \(Sort final : conservation définitive\)/,
@@ -372,7 +376,9 @@ if (!HAS_CHROMIUM) {
       assert.match(await j.alertText(), /Code : RULES_UPDATE_INVALID/)
       await page.getByText(/UNKNOWN_RULE/).waitFor()
       await j.snap('changes-refused')
+      // The list of changes reloads after the reclassification: wait for its line before counting.
       const revert = page.getByRole('button', { name: /^Annuler l’opération / })
+      await revert.first().waitFor()
       assert.equal(await revert.count(), 1)
       await revert.click()
       await page.getByText(/Opération .* annulée\./).waitFor()

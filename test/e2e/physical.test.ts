@@ -400,7 +400,10 @@ if (!HAS_CHROMIUM) {
       await nav('Demandes').click()
       await page.getByTestId('requests').locator('tbody tr', { hasText: 'lecteur' }).getByRole('link').click()
       await page.getByText('Au moins une unité n’est pas communicable au demandeur').waitFor()
-      assert.match(await page.getByTestId('request-units').innerText(), /non communicable.*à partir du/s)
+      // The units table loads its units apart from the derogation check above: wait for its badge.
+      const requestUnits = page.getByTestId('request-units')
+      await requestUnits.getByText('non communicable', { exact: true }).waitFor()
+      assert.match(await requestUnits.innerText(), /non communicable.*à partir du/s)
       // Without a derogation, the server refuses the approval.
       await page.getByLabel('Accorder une dérogation').uncheck()
       await page.getByRole('button', { name: 'Accorder la demande' }).click()

@@ -155,7 +155,10 @@ export function OutgoingTransferScreen({ id }: { id: string }) {
   const label = useCodeLabel()
   const [tick, setTick] = useState(0)
   const { data: x, error } = useLoad(() => outgoing.show(s.api, id), [id, tick])
-  usePoll(!!x && MOVING.has(x.state), x, () => setTick((n) => n + 1))
+  // A transfer to another tenant is « sent » while the worker ingests it there, then answered by the
+  // worker itself: follow it until then. A file waits for an ATR that a person uploads: no need to ask.
+  const moving = !!x && (MOVING.has(x.state) || (x.state === 'sent' && x.targetTenant !== null))
+  usePoll(moving, x, () => setTick((n) => n + 1))
   const [file, setFile] = useState<File | null>(null)
   const [ackError, setAckError] = useState<unknown>(null)
   const [notice, setNotice] = useState<string | null>(null)
