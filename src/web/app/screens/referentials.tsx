@@ -131,7 +131,9 @@ export function ReferentialsScreen() {
   const [error, setError] = useState<unknown>(null)
   const [result, setResult] = useState<ReferentialImportResult | null>(null)
   const [busy, setBusy] = useState(false)
-  const list = useLoad(() => s.api.referential(kind), [kind])
+  const loaded = useLoad(async () => ({ kind, page: await s.api.referential(kind) }), [kind])
+  // While another kind loads, the previous kind's entries are not shown as this one's.
+  const list = { ...loaded, data: loaded.data?.kind === kind ? loaded.data.page : null }
   const writable = s.can('referential.write')
 
   const submit = async (e: FormEvent) => {
