@@ -118,6 +118,9 @@ if (!HAS_CHROMIUM) {
       await j.nav('Recherche').click()
       await page.getByLabel('Rechercher dans les titres').fill(words)
       await page.getByRole('button', { name: 'Rechercher', exact: true }).click()
+      // The count read is this query's: sent (composed), answered (no « Chargement… » left).
+      await page.getByTestId('composed-query').getByText(words, { exact: true }).waitFor()
+      await waitFor(async () => (await page.getByText('Chargement…').count()) === 0)
       await page.getByText(`${total} résultat(s)`).waitFor()
     }
 
