@@ -10,6 +10,7 @@ import {
   type TestDatabase,
 } from '../../test/helpers/db.js'
 import { createDb } from '../platform/db/create-db.js'
+import { writeSipZip } from '../../test/helpers/sip.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`CLI on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
 
@@ -118,6 +119,43 @@ for (const dialect of testDialects()) {
       const nobody = saeh(['tenant', 'list', '--as', 'ghost', '--json'])
       assert.equal(nobody.code, 1)
       assert.equal(nobody.json().error.code, 'PRINCIPAL_NOT_FOUND')
+    })
+
+    it('rebuilds the search index of a tenant or of all (platform administrator only), logged', async () => {
+      const sip = await writeSipZip(join(t.dir, 'reindex.zip'))
+      assert.equal(saeh(['ingest', sip, '--tenant', 'default', '--json']).json().status, 'OK')
+      const found = () =>
+        saeh(['unit', 'search', 'délibération', '--tenant', 'default', '--json']).json().total
+      const total = found()
+      assert.ok(total >= 2)
+      const all = saeh(['unit', 'search', '--tenant', 'default', '--json']).json().total
+      assert.ok(all >= total)
+      const r = saeh(['reindex', '--tenant', 'default', '--json'])
+      assert.equal(r.code, 0, r.err)
+      const [one] = r.json().results
+      assert.equal(one.tenantId, 'default')
+      assert.equal(one.units, all)
+      assert.equal(one.missing, 0)
+      assert.equal(found(), total)
+      const op = saeh(['operation', 'show', one.operationId, '--tenant', 'default', '--json']).json()
+      assert.equal(op.type, 'SEARCH_REINDEX')
+      assert.equal(op.events[0].outcome, 'OK')
+      assert.match(
+        op.events[0].message,
+        new RegExp(String.raw`${all} unité\(s\) réindexée\(s\), dont 0 absente\(s\)`),
+      )
+      const text = saeh(['reindex', '--all'])
+      assert.equal(text.code, 0, text.err)
+      assert.match(text.out, new RegExp(String.raw`^default : ${all} unité\(s\) réindexée\(s\)`, 'm'))
+      assert.match(text.out, /^c-begles : 0 unité\(s\)/m)
+      assert.equal(saeh(['reindex']).code, 2)
+      assert.equal(saeh(['reindex', '--all', '--tenant', 'default']).code, 2)
+      const unknown = saeh(['reindex', '--tenant', 'nope', '--json'])
+      assert.equal(unknown.code, 1)
+      assert.equal(unknown.json().error.code, 'TENANT_NOT_FOUND')
+      const secr = saeh(['reindex', '--tenant', 'c-begles', '--as', 'secr', '--json'])
+      assert.equal(secr.code, 1)
+      assert.equal(secr.json().error.code, 'FORBIDDEN')
     })
 
     it('verifies the logbook and names the first broken link', async () => {

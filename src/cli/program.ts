@@ -13,7 +13,13 @@ import { startServer } from '../main/server.js'
 import { VERSION } from '../main/version.js'
 import { silentLogger, createLogger } from '../platform/log.js'
 import { migrateToLatest } from '../platform/db/migrate.js'
-import { ROLES, SYSTEM_PRINCIPAL, isPlatformAdmin, type Principal } from '../modules/tenancy/index.js'
+import {
+  ROLES,
+  SYSTEM_PRINCIPAL,
+  TenancyErrors,
+  isPlatformAdmin,
+  type Principal,
+} from '../modules/tenancy/index.js'
 import { importFormatReferential } from '../modules/formats/index.js'
 import { REFERENTIAL_KINDS, isReferentialKind } from '../modules/referential/index.js'
 import { AppError } from '../platform/errors.js'
@@ -336,6 +342,67 @@ export function buildProgram(): Command {
         await c.tenancy.requireAccess(actor, o.tenant, 'logbook.read')
         const atr = await c.ingest.atrOf(o.tenant, id)
         emit(g, { operationId: id, atr }, () => atr.trimEnd())
+      })
+    })
+
+  program
+    .command('reindex')
+    .description(
+      'reconstruit l’index de recherche depuis le catalogue (réparation ; les recherches continuent pendant ce temps)',
+    )
+    .option('--tenant <id>', 'service d’archives')
+    .option('--all', 'tous les services (administrateur de la plate-forme)')
+    .action(async function (this: Command, o: { tenant?: string; all?: boolean }) {
+      await withInstance(this, o, async (c, actor, g) => {
+        if (Boolean(o.all) === (o.tenant !== undefined))
+          throw usageError('précisez soit --tenant ID, soit --all')
+        if (!isPlatformAdmin(actor))
+          throw new AppError(
+            'FORBIDDEN',
+            'forbidden',
+            'Seul un administrateur de la plate-forme peut reconstruire l’index de recherche',
+            { command: 'reindex' },
+          )
+        const tenants: string[] = []
+        if (o.tenant !== undefined) {
+          if (!(await c.tenancy.findTenant(o.tenant))) throw TenancyErrors.tenantNotFound(o.tenant)
+          tenants.push(o.tenant)
+        } else tenants.push(...(await c.tenancy.listTenants(actor)).map((t) => t.id))
+        const results: { tenantId: string; operationId: string; units: number; missing: number }[] = []
+        for (const tenantId of tenants) {
+          const progress =
+            g.json || !process.stderr.isTTY
+              ? {}
+              : { onChunk: (n: number) => process.stderr.write(`\r  ${tenantId} : ${n} unité(s)   `) }
+          const r = await c.search.rebuildTenant(tenantId, progress)
+          const message = `Index de recherche reconstruit : ${r.units} unité(s) réindexée(s), dont ${r.missing} absente(s) de l’index`
+          const { operation } = await c.audit.inOperation(
+            { tenantId, type: 'SEARCH_REINDEX', agent: actor.id },
+            async () => ({
+              result: null,
+              summary: r,
+              events: [
+                {
+                  type: 'SEARCH_REINDEX',
+                  outcome: 'OK',
+                  detail: 'SEARCH_REINDEX.OK',
+                  agent: actor.id,
+                  message,
+                  data: r,
+                },
+              ],
+            }),
+          )
+          results.push({ tenantId, operationId: operation.id, ...r })
+        }
+        emit(g, { results }, () =>
+          results
+            .map(
+              (r) =>
+                `${r.tenantId} : ${r.units} unité(s) réindexée(s), dont ${r.missing} absente(s) de l’index (opération ${r.operationId})`,
+            )
+            .join('\n'),
+        )
       })
     })
 

@@ -282,6 +282,74 @@ export class SearchService {
     )
   }
 
+  /**
+   * Rebuilds a tenant's search index from the catalogue (operators' repair: `saeh search reindex`), in
+   * chunks of `chunk` units, each in its own transaction, so that searches and ingests go on meanwhile and
+   * a unit is never missing between its old and new rows. First the indexed units in index order (rids
+   * are the tie-breaker of every sort: the order is kept), up to the last rid indexed when it started
+   * (reindexed units get new rids after it), then the catalogue's units the index lacks. Stale units come
+   * out exact (their lifecycle copy and tags are rewritten).
+   */
+  async rebuildTenant(
+    tenantId: string,
+    opts: { chunk?: number; onChunk?: (done: number) => void } = {},
+  ): Promise<{ units: number; missing: number }> {
+    const chunk = Math.max(1, opts.chunk ?? 2_000)
+    const k = this.deps.db.kysely
+    const last = await k
+      .selectFrom('unit_search')
+      .select((e) => e.fn.max('rid').as('rid'))
+      .where('tenant_id', '=', tenantId)
+      .executeTakeFirst()
+    const bound = Number(last?.rid ?? 0)
+    let after = 0
+    let units = 0
+    for (;;) {
+      const rows = await k
+        .selectFrom('unit_search')
+        .select(['rid', 'unit_id'])
+        .where('tenant_id', '=', tenantId)
+        .where('rid', '>', after)
+        .where('rid', '<=', bound)
+        .orderBy('rid')
+        .limit(chunk)
+        .execute()
+      if (rows.length === 0) break
+      after = Number(rows.at(-1)!.rid)
+      const ids = rows.map((r) => r.unit_id)
+      units += await k.transaction().execute((trx) => this.indexUnits(trx, tenantId, ids))
+      opts.onChunk?.(units)
+    }
+    let missing = 0
+    for (;;) {
+      const rows = await k
+        .selectFrom('archive_unit as u')
+        .select('u.id')
+        .where('u.tenant_id', '=', tenantId)
+        .where(({ not, exists, selectFrom }) =>
+          not(exists(selectFrom('unit_search as s').select('s.rid').whereRef('s.unit_id', '=', 'u.id'))),
+        )
+        .orderBy('u.created_at')
+        .orderBy('u.id')
+        .limit(chunk)
+        .execute()
+      if (rows.length === 0) break
+      const n = await k.transaction().execute((trx) =>
+        this.indexUnits(
+          trx,
+          tenantId,
+          rows.map((r) => r.id),
+        ),
+      )
+      // (a unit deleted between the two reads is not indexed: nothing more to do for it)
+      if (n === 0) break
+      missing += n
+      units += n
+      opts.onChunk?.(units)
+    }
+    return { units, missing }
+  }
+
   /** Writes index rows (replacing those of the same units); the bulk path of the benchmark. */
   async indexRows(trx: Executor, rows: readonly IndexSource[]): Promise<number> {
     if (rows.length === 0) return 0

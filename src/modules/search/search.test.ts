@@ -826,6 +826,87 @@ for (const dialect of testDialects()) {
       assert.ok(before.every((r) => r.total > 0))
     })
 
+    it('rebuilds a tenant’s index from the catalogue (saeh reindex): same answers, missing units back', async () => {
+      const queries: Record<string, string>[] = [
+        { q: 'commun' },
+        { q: 'commun', finalAction: 'Keep' },
+        { q: 'commun', communicable: 'yes', level: 'Item' },
+        { q: 'commun', date: '1900..1950', kind: 'digital' },
+        { sort: 'title' },
+        { sort: '-date' },
+      ]
+      const answers = async () =>
+        (await Promise.all(queries.map((p) => search(p, 'tg')))).map((r) => ({
+          ids: r.results.map((u) => u.id),
+          total: r.total,
+          facets: r.facets,
+        }))
+      type Answer = Awaited<ReturnType<typeof answers>>[number]
+      const asSets = (as: Answer[]) => as.map((x) => ({ ...x, ids: [...x.ids].sort() }))
+      const without = (as: Answer[], gone: string[]) => as.map((x) => x.ids.filter((i) => !gone.includes(i)))
+      const before = await answers()
+      assert.equal(before[0]!.total, 14)
+      assert.ok(before.every((x) => x.total > 0))
+      assert.ok(before[1]!.ids.includes(ids.T5!))
+      const others = async () =>
+        (
+          await c.db.kysely
+            .selectFrom('unit_search')
+            .select(['rid', 'unit_id'])
+            .where('tenant_id', '!=', 'tg')
+            .orderBy('rid')
+            .execute()
+        ).map((r) => `${r.rid} ${r.unit_id}`)
+      const othersBefore = await others()
+      const stale = async () =>
+        (
+          await c.db.kysely
+            .selectFrom('unit_search_stale')
+            .select('rid')
+            .where('tenant_id', '=', 'tg')
+            .execute()
+        ).length
+
+      // two units missing from the index: the rebuild puts them back (after the others, by creation)
+      const gone = [ids.T2!, ids.T9!]
+      await c.db.kysely.transaction().execute((trx) => c.search.removeFromIndex(trx, gone))
+      assert.equal((await search({ q: 'commun' }, 'tg')).total, 12)
+      const chunks: number[] = []
+      assert.deepEqual(await c.search.rebuildTenant('tg', { chunk: 5, onChunk: (n) => chunks.push(n) }), {
+        units: 14,
+        missing: 2,
+      })
+      assert.deepEqual(chunks, [5, 10, 12, 14])
+      const rebuilt = await answers()
+      assert.deepEqual(asSets(rebuilt), asSets(before))
+      // the units that stayed indexed keep their order, ties included
+      assert.deepEqual(without(rebuilt, gone), without(before, gone))
+      assert.deepEqual(await others(), othersBefore)
+
+      // a stale unit (its lifecycle changed since it was indexed) comes out exact
+      await c.db.kysely
+        .updateTable('unit_lifecycle')
+        .set({ final_action: 'Destroy' })
+        .where('unit_id', '=', ids.T5!)
+        .execute()
+      assert.equal(await stale(), 1)
+      assert.deepEqual(await c.search.rebuildTenant('tg'), { units: 14, missing: 0 })
+      assert.equal(await stale(), 0)
+      const keep = (await answers())[1]!
+      assert.deepEqual(
+        keep.ids,
+        rebuilt[1]!.ids.filter((i) => i !== ids.T5!),
+      )
+      await c.db.kysely
+        .updateTable('unit_lifecycle')
+        .set({ final_action: 'Keep' })
+        .where('unit_id', '=', ids.T5!)
+        .execute()
+      assert.deepEqual(await c.search.rebuildTenant('tg'), { units: 14, missing: 0 })
+      assert.deepEqual(await answers(), rebuilt)
+      assert.deepEqual(await c.search.rebuildTenant('nobody'), { units: 0, missing: 0 })
+    })
+
     it('keeps the INTERFACES §3 shape and ranks title hits first', async () => {
       const r = await search({ q: 'travaux' })
       assert.equal(r.results[0]!.id, ids.S1)
