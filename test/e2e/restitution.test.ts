@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { Page } from 'playwright-core'
 import yauzl from 'yauzl'
-import { writeAtr } from '../../src/modules/seda/index.js'
+import { receiverAtr } from '../helpers/atr.js'
 import { writeSipZip } from '../helpers/sip.js'
 import {
   apiAs,
@@ -57,25 +57,13 @@ function unzip(path: string): Promise<Map<string, Buffer>> {
 
 /** The owner's reply, as another archiving system would write it. */
 function ownersAtr(request: string, status: 'OK' | 'KO'): string {
-  return writeAtr({
-    sedaVersion: '2.2',
-    messageIdentifier: `ATR-PAROISSE-${status}`,
-    date: '2026-03-02T10:00:00Z',
-    messageRequestIdentifier: request,
-    archivalAgencyIdentifier: 'PAROISSE',
-    transferringAgencyIdentifier: 'AD99',
+  return receiverAtr({
+    request,
     status,
-    events:
-      status === 'KO'
-        ? [
-            {
-              type: 'CHECK_DIGEST',
-              outcome: 'KO',
-              detail: 'CHECK_DIGEST.KO',
-              message: 'Empreinte du registre de 1792 différente de celle annoncée',
-            },
-          ]
-        : [],
+    id: `ATR-PAROISSE-${status}`,
+    receiver: 'PAROISSE',
+    sender: 'AD99',
+    reason: 'Empreinte du registre de 1792 différente de celle annoncée',
   })
 }
 

@@ -10,7 +10,8 @@ import { writeSipZip, PDF_BYTES } from '../../../test/helpers/sip.js'
 import { initInstance } from '../../main/instance.js'
 import { SYSTEM_PRINCIPAL } from '../tenancy/index.js'
 import { TransferService, type TransferView } from './index.js'
-import { validateManifest, writeAtr } from '../seda/index.js'
+import { validateManifest } from '../seda/index.js'
+import { receiverAtr } from '../../../test/helpers/atr.js'
 import type { Container } from '../../main/container.js'
 
 if (!process.env.SAEH_TEST_DATABASE_URL) it.skip(`transfers on PostgreSQL — ${POSTGRES_SKIP_REASON}`)
@@ -194,28 +195,7 @@ for (const dialect of testDialects()) {
       })
       assert.equal(t.type, 'RESTITUTION')
       const atr = (status: 'OK' | 'KO', request: string) =>
-        Buffer.from(
-          writeAtr({
-            sedaVersion: '2.2',
-            messageIdentifier: 'REPLY-1',
-            date: '2026-01-15T10:00:00Z',
-            messageRequestIdentifier: request,
-            archivalAgencyIdentifier: 'X',
-            transferringAgencyIdentifier: 'Y',
-            status,
-            events:
-              status === 'KO'
-                ? [
-                    {
-                      type: 'CHECK_DIGEST',
-                      outcome: 'KO',
-                      detail: 'CHECK_DIGEST.KO',
-                      message: 'empreinte fausse',
-                    },
-                  ]
-                : [],
-          }),
-        )
+        Buffer.from(receiverAtr({ request, status, id: 'REPLY-1' }))
       await assert.rejects(transfers.ack(SYSTEM_PRINCIPAL, 'default', t.operationId, atr('OK', 'OTHER')), {
         code: 'TRANSFER_ATR_MISMATCH',
       })
@@ -252,15 +232,12 @@ for (const dialect of testDialects()) {
         selection: { query: { operationId: op } },
         type: 'RESTITUTION',
       })
-      const atr = writeAtr({
-        sedaVersion: '2.2',
-        messageIdentifier: 'REPLY-OWNER',
-        date: '2026-01-15T10:00:00Z',
-        messageRequestIdentifier: t.messageIdentifier,
-        archivalAgencyIdentifier: 'AD99',
-        transferringAgencyIdentifier: 'default',
+      const atr = receiverAtr({
+        request: t.messageIdentifier,
         status: 'OK',
-        events: [],
+        id: 'REPLY-OWNER',
+        receiver: 'AD99',
+        sender: 'default',
       })
       const done = await transfers.ack(SYSTEM_PRINCIPAL, 'default', t.operationId, Buffer.from(atr))
       assert.equal(done.state, 'purged', JSON.stringify(done.reasons))
